@@ -1,0 +1,41 @@
+# The no-Docker path and the test spine. With Docker and the Astro CLI, use `astro dev start` instead.
+SHELL := /bin/bash
+PYTHON ?= $(shell command -v python3.11 2>/dev/null || command -v python3)
+VENV_PY := .venv/bin/python
+EMULATOR_PY := emulator/.venv/bin/python
+
+.PHONY: help install start stop status logs test demo clean
+
+help:
+	@echo "make demo     start everything, run the example DAG dbt_cloud_run_job once and print the dbt Cloud run"
+	@echo "make start    install what is missing, start the dbt Cloud emulator and Airflow at http://localhost:8080 (admin / admin)"
+	@echo "make stop     stop everything make start started"
+	@echo "make status   show what runs"
+	@echo "make logs     show the components' logs (SERVICE=scheduler to pick one, FOLLOW=1 to follow)"
+	@echo "make test     run the test suite (starts and stops what it needs)"
+	@echo "make clean    stop, then delete local state (.state/: metadata DB, logs, certificates, runs)"
+
+install:
+	@$(PYTHON) -m local_runner.install
+
+start: install
+	@$(VENV_PY) -m local_runner start
+
+stop:
+	@if [ -x $(VENV_PY) ]; then $(VENV_PY) -m local_runner stop; else echo "==> Nothing to stop: nothing was installed yet."; fi
+
+status:
+	@$(VENV_PY) -m local_runner status
+
+logs:
+	@$(VENV_PY) -m local_runner logs $(SERVICE) $(if $(FOLLOW),--follow)
+
+test: install
+	@$(EMULATOR_PY) -m pytest emulator/tests
+	@$(VENV_PY) -m pytest tests
+
+clean: stop
+	rm -rf .state
+
+demo: install
+	@$(VENV_PY) -m local_runner demo

@@ -1,0 +1,53 @@
+"""
+### Chain dbt Cloud jobs, without duplicate runs
+
+Some jobs must only start after another finished: here "Publish marts" (`DBT_CLOUD_DOWNSTREAM_JOB_ID`,
+demo job 444) runs after "Build all models" (`DBT_CLOUD_JOB_ID`, demo job 111) succeeded.
+The dependency is an ordinary Airflow edge, so the chain can also include non-dbt tasks
+(a load before, a notification after), and a failure stops everything downstream of it.
+
+**reuse_existing_run=True** on both tasks: before triggering, the operator asks dbt Cloud for
+a run of the job that is still queued, starting or running, and if there is one it waits for
+that run instead of starting another. This matters on an Airflow retry: if the worker running
+the task died, or the task hit a timeout while its run carried on in dbt Cloud, the retry
+re-attaches to the run in progress instead of queueing a duplicate behind it (twice the cost,
+and the downstream job would wait for both). It also joins a run someone started by hand or
+from a dbt Cloud schedule. Leave it off when every DAG run must have a run of its own.
+"""
+
+from __future__ import annotations
+
+from datetime import datetime
+
+from airflow.providers.dbt.cloud.operators.dbt import DbtCloudRunJobOperator
+from airflow.sdk import dag
+
+from include.dbt_cloud_defaults import DEFAULT_ARGS
+from include.dbt_cloud_settings import settings
+
+
+@dag(
+    schedule=None,
+    start_date=datetime(2025, 1, 1),
+    catchup=False,
+    default_args=DEFAULT_ARGS,
+    doc_md=__doc__,
+    tags=["dbt-cloud", "dependencies"],
+)
+def dbt_cloud_chained_jobs():
+    build_all_models = DbtCloudRunJobOperator(
+        task_id="build_all_models",
+        job_id=settings.job_id,
+        reuse_existing_run=True,
+        check_interval=10,
+    )
+    publish_marts = DbtCloudRunJobOperator(
+        task_id="publish_marts",
+        job_id=settings.downstream_job_id,
+        reuse_existing_run=True,
+        check_interval=10,
+    )
+    build_all_models >> publish_marts
+
+
+dbt_cloud_chained_jobs()

@@ -1,0 +1,102 @@
+"""
+### ELT: extract, load, transform in dbt Cloud, then consume
+
+The everyday shape of a pipeline around dbt Cloud: Airflow moves raw data into the warehouse,
+dbt Cloud transforms it, and Airflow hands the result to whoever needs it. Airflow owns the
+order, so the transformation starts as soon as the data has landed (not at a fixed time that
+hopes the load is done), and the consumer only runs on a successful transformation.
+
+1. `extract_orders` pulls the new orders from the source (here: made up, numbered after the
+   last order landed).
+2. `load_orders` lands them as `landing/orders/<dag run>.csv` in the warehouse folder.
+   The file name is per DAG run, so a retry rewrites the same file instead of duplicating rows.
+3. `transform_orders` runs the dbt Cloud job (`DBT_CLOUD_JOB_ID`): `stg_landed_orders` reads
+   the landed files, `landed_daily_revenue` aggregates them and exports
+   `exports/landed_daily_revenue.csv`.
+4. `check_orders_exported` is the consumer: it reads the export and checks today's delivery is
+   in it (the day's row includes the delivery's time, orders and revenue).
+
+Locally the "warehouse" is the folder `LOCAL_WAREHOUSE_DIR` shared with the emulator's DuckDB
+project. With real dbt Cloud, replace `load_orders` and `check_orders_exported` with your
+loader (S3, Snowflake, BigQuery operators...) and your consumer; the shape stays.
+"""
+
+from __future__ import annotations
+
+import logging
+import re
+from datetime import datetime, timezone
+from decimal import Decimal
+
+from airflow.providers.dbt.cloud.operators.dbt import DbtCloudRunJobOperator
+from airflow.sdk import dag, get_current_context, task
+
+from include.dbt_cloud_defaults import DEFAULT_ARGS
+from include.dbt_cloud_settings import settings
+from include.local_warehouse import ORDER_COLUMNS, max_landed_order_id, read_export, write_landing_file
+
+log = logging.getLogger(__name__)
+
+
+@dag(
+    schedule=None,
+    start_date=datetime(2025, 1, 1),
+    catchup=False,
+    default_args=DEFAULT_ARGS,
+    doc_md=__doc__,
+    tags=["dbt-cloud", "elt"],
+)
+def dbt_cloud_elt():
+    @task
+    def extract_orders() -> list[dict]:
+        first_id = max_landed_order_id(settings.warehouse_dir) + 1
+        order_date = get_current_context()["dag_run"].run_after.date().isoformat()
+        return [
+            {"order_id": order_id, "customer_id": order_id % 100 + 1, "order_date": order_date,
+             "amount": f"{10 + order_id % 7 * 2.5:.2f}"}
+            for order_id in range(first_id, first_id + 5)
+        ]
+
+    @task
+    def load_orders(orders: list[dict]) -> dict:
+        context = get_current_context()
+        landed_at = datetime.now(timezone.utc).replace(tzinfo=None).isoformat(timespec="seconds")
+        file_name = re.sub(r"[^\w.-]", "_", context["run_id"])
+        path = write_landing_file(
+            settings.warehouse_dir, "orders", file_name, ORDER_COLUMNS,
+            ({**order, "landed_at": landed_at} for order in orders),
+        )
+        log.info("Landed %s orders in %s", len(orders), path)
+        return {
+            "order_date": orders[0]["order_date"],
+            "order_count": len(orders),
+            "revenue": str(sum(Decimal(order["amount"]) for order in orders)),
+            "landed_at": landed_at,
+        }
+
+    transform_orders = DbtCloudRunJobOperator(
+        task_id="transform_orders",
+        job_id=settings.job_id,
+        check_interval=10,
+    )
+
+    @task
+    def check_orders_exported(delivery: dict) -> dict:
+        rows = read_export(settings.warehouse_dir, "landed_daily_revenue.csv")
+        day = next((row for row in rows if row["order_date"] == delivery["order_date"]), None)
+        if day is None:
+            raise ValueError(f"landed_daily_revenue.csv has no row for {delivery['order_date']}")
+        if (
+            datetime.fromisoformat(day["last_landed_at"]) < datetime.fromisoformat(delivery["landed_at"])
+            or int(day["order_count"]) < delivery["order_count"]
+            or Decimal(day["revenue"]) < Decimal(delivery["revenue"])
+        ):
+            raise ValueError(f"The delivery {delivery} is missing from the export's row {day}")
+        log.info("The export includes the delivery: %s", day)
+        return day
+
+    delivery = load_orders(extract_orders())
+    delivery >> transform_orders >> check_orders_exported(delivery)
+
+
+dbt_cloud_elt()

@@ -1,0 +1,80 @@
+"""
+### See each dbt model's outcome in Airflow, as tasks and assets
+
+A dbt Cloud job is one task in Airflow: green or red for hundreds of models. This DAG opens the
+run's artifacts after it finishes and brings the models into Airflow:
+
+1. `build_models` runs the job (`DBT_CLOUD_JOB_ID`).
+2. `collect_model_results` downloads `run_results.json` (what happened to each node) and
+   `manifest.json` (the node's name and table) with `DbtCloudHook.get_job_run_artifact`, from
+   each step that ran `dbt build`/`run`/`test`/... (the default, last step is often
+   `dbt docs generate`, whose results only say each model compiled). It runs even when the
+   job failed (`trigger_rule=all_done`), which is when it matters most.
+3. `record_model` is mapped: one task instance per model, named after it, that succeeds,
+   fails or is skipped as the model did in dbt, with the error message in its log.
+4. Each model that built emits an **asset event** for `dbt-cloud://<account>/<unique_id>`
+   (through the `dbt_cloud_models` asset alias, so new models need no code change), with rows
+   affected, build time and the run link as event metadata. Any DAG can be scheduled on one
+   model: see `dbt_cloud_orders_consumer`.
+"""
+
+from __future__ import annotations
+
+from datetime import datetime
+
+from airflow.providers.dbt.cloud.hooks.dbt import DbtCloudHook
+from airflow.providers.dbt.cloud.operators.dbt import DbtCloudRunJobOperator
+from airflow.sdk import TriggerRule, dag, get_current_context, task
+from airflow.sdk.exceptions import AirflowFailException, AirflowSkipException
+
+from include.dbt_cloud_artifacts import ModelOutcome, model_outcomes, node_results
+from include.dbt_cloud_assets import DBT_CLOUD_MODELS, dbt_model_asset
+from include.dbt_cloud_defaults import DEFAULT_ARGS
+from include.dbt_cloud_settings import settings
+
+
+@dag(
+    schedule=None,
+    start_date=datetime(2025, 1, 1),
+    catchup=False,
+    default_args=DEFAULT_ARGS,
+    doc_md=__doc__,
+    tags=["dbt-cloud", "assets", "artifacts"],
+)
+def dbt_cloud_model_results():
+    build_models = DbtCloudRunJobOperator(
+        task_id="build_models",
+        job_id=settings.job_id,
+        check_interval=10,
+    )
+
+    @task(trigger_rule=TriggerRule.ALL_DONE)
+    def collect_model_results(run_id: int) -> list[ModelOutcome]:
+        hook = DbtCloudHook(settings.conn_id)
+        run_results, manifest = node_results(hook, run_id, account_id=settings.account_id)
+        return model_outcomes(run_results, manifest)
+
+    @task(outlets=[DBT_CLOUD_MODELS], map_index_template="{{ model_name }}")
+    def record_model(model: ModelOutcome, run_url: str) -> None:
+        context = get_current_context()
+        context["model_name"] = model["name"]  # names the mapped task instance in the UI
+        if model["status"] == "skipped":
+            raise AirflowSkipException(f"{model['unique_id']} was skipped: an upstream node failed.")
+        if model["status"] != "success":
+            raise AirflowFailException(f"{model['unique_id']} {model['status']}: {model['message']}")
+        context["outlet_events"][DBT_CLOUD_MODELS].add(
+            dbt_model_asset(model["unique_id"]),
+            extra={
+                "relation_name": model["relation_name"],
+                "rows_affected": model["rows_affected"],
+                "execution_time": model["execution_time"],
+                "dbt_cloud_run_url": run_url,
+            },
+        )
+
+    # job_run_id and job_run_url are pushed as soon as the run is triggered, even if it fails.
+    models = collect_model_results(build_models.output["job_run_id"])
+    record_model.partial(run_url=build_models.output["job_run_url"]).expand(model=models)
+
+
+dbt_cloud_model_results()

@@ -1,0 +1,136 @@
+"""Developer check: validate the emulator's responses against dbt Cloud's official OpenAPI schemas.
+
+Not part of the project's tests: it reads the specs from ../shared/reference (override with
+--spec-dir). Run with the emulator's venv (jsonschema comes with dbt-core):
+
+    emulator/.venv/bin/python emulator/devtools/check_openapi.py
+
+For every call the Airflow provider reads, it prints two verdicts: `strict` (the spec as written)
+and `nulls ok` (the same, but any property may be null: the published spec marks no field
+nullable, although dbt Cloud returns nulls for unset fields such as a project's `repository`).
+"""
+
+from __future__ import annotations
+
+import argparse
+import copy
+import sys
+import tempfile
+import time
+from pathlib import Path
+from typing import Any
+
+import jsonschema
+import yaml
+from fastapi.testclient import TestClient
+
+from dbt_cloud_emulator.app import EmulatorApp
+from dbt_cloud_emulator.settings import Settings
+
+ACCOUNT = 12345
+V2 = f"/api/v2/accounts/{ACCOUNT}"
+V3 = f"/api/v3/accounts/{ACCOUNT}"
+DEFAULT_SPEC_DIR = Path(__file__).resolve().parents[3] / "shared" / "reference"
+
+
+def calls(run_id: int) -> list[tuple[str, str, str, str, dict[str, Any]]]:
+    """(spec version, method, spec path, concrete path, query) for each call the provider reads."""
+    return [
+        ("v2", "get", "/api/v2/accounts/", "/", {}),
+        ("v2", "get", "/api/v2/accounts/{account_id}/", f"{V2}/", {}),
+        ("v3", "get", "/api/v3/accounts/{account_id}/projects/", f"{V3}/projects/", {"name__icontains": "jaffle"}),
+        ("v3", "get", "/api/v3/accounts/{account_id}/projects/{id}/", f"{V3}/projects/70001/", {}),
+        ("v3", "get", "/api/v3/accounts/{account_id}/projects/{project_id}/environments/",
+         f"{V3}/projects/70001/environments/", {}),
+        ("v3", "get", "/api/v3/accounts/{account_id}/projects/{project_id}/environments/{id}/",
+         f"{V3}/projects/70001/environments/80001/", {}),
+        ("v2", "get", "/api/v2/accounts/{account_id}/jobs/", f"{V2}/jobs/", {"project_id": 70001}),
+        ("v2", "get", "/api/v2/accounts/{account_id}/jobs/{id}/", f"{V2}/jobs/111", {}),
+        ("v2", "get", "/api/v2/accounts/{account_id}/runs/", f"{V2}/runs/",
+         {"include_related": ["trigger", "job"], "order_by": "-created_at"}),
+        ("v2", "get", "/api/v2/accounts/{account_id}/runs/{id}/", f"{V2}/runs/{run_id}/", {}),
+        ("v2", "get", "/api/v2/accounts/{account_id}/runs/{id}/", f"{V2}/runs/{run_id}/",
+         {"include_related": "run_steps,job,trigger,environment"}),
+        ("v2", "get", "/api/v2/accounts/{account_id}/runs/{run_id}/artifacts/", f"{V2}/runs/{run_id}/artifacts/", {}),
+    ]
+
+
+def allow_nulls(schema: Any) -> Any:
+    """A copy where every typed schema also accepts null (required properties must still be present)."""
+    if isinstance(schema, list):
+        return [allow_nulls(item) for item in schema]
+    if not isinstance(schema, dict):
+        return schema
+    schema = {key: allow_nulls(value) for key, value in schema.items()}
+    if isinstance(schema.get("type"), str):
+        schema["type"] = [schema["type"], "null"]
+        if "enum" in schema:
+            schema["enum"] = [*schema["enum"], None]
+    return schema
+
+
+def response_schema(spec: dict[str, Any], method: str, path: str) -> dict[str, Any]:
+    return spec["paths"][path][method]["responses"]["200"]["content"]["application/json"]["schema"]
+
+
+def validate(spec: dict[str, Any], schema: dict[str, Any], body: Any) -> list[str]:
+    root = {"components": spec["components"], **schema}  # $ref resolves against this document
+    validator = jsonschema.Draft7Validator(root)
+    messages = []
+    for error in validator.iter_errors(body):
+        while error.context:  # an anyOf/oneOf failure: report the branch that came closest
+            error = jsonschema.exceptions.best_match(error.context)
+        messages.append(f"{'/'.join(map(str, error.absolute_path)) or '(root)'}: {error.message[:160]}")
+    return sorted(set(messages))
+
+
+def main() -> int:
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--spec-dir", type=Path, default=DEFAULT_SPEC_DIR)
+    parser.add_argument("--details", action="store_true", help="print every schema error")
+    args = parser.parse_args()
+    specs = {version: yaml.safe_load((args.spec_dir / f"dbt-cloud-openapi-{version}.yaml").read_text())
+             for version in ("v2", "v3")}
+    relaxed = {version: {**spec, "components": allow_nulls(copy.deepcopy(spec["components"]))}
+               for version, spec in specs.items()}
+
+    failures = 0
+    with tempfile.TemporaryDirectory() as tmp:
+        settings = Settings.from_env(environ={}, state_dir=Path(tmp) / "state", warehouse_dir=Path(tmp) / "wh",
+                                     synthetic_seconds=0.5)
+        app = EmulatorApp(settings)
+        with TestClient(app, base_url="https://localhost", headers={"Authorization": "Token dbtc_emulator_local_token"}) as http:
+            posts = [
+                ("v2", "post", "/api/v2/accounts/{account_id}/jobs/{job_id}/run/", f"{V2}/jobs/999/run/",
+                 {"cause": "openapi check", "steps_override": None, "schema_override": None}),
+            ]
+            results: list[tuple[str, str, Any]] = []
+            for version, method, spec_path, path, body in posts:
+                results.append((version, f"POST {spec_path}", spec_path, method, http.post(path, json=body)))
+            run_id = results[0][4].json()["data"]["id"]
+            while http.get(f"{V2}/runs/{run_id}/").json()["data"]["in_progress"]:
+                time.sleep(0.2)
+            results.append(("v2", "POST .../jobs/{job_id}/rerun/", "/api/v2/accounts/{account_id}/jobs/{job_id}/rerun/",
+                            "post", http.post(f"{V2}/jobs/999/rerun/")))
+            cancel_id = results[-1][4].json()["data"]["id"]
+            results.append(("v2", "POST .../runs/{run_id}/cancel/", "/api/v2/accounts/{account_id}/runs/{run_id}/cancel/",
+                            "post", http.post(f"{V2}/runs/{cancel_id}/cancel/")))
+            for version, method, spec_path, path, query in calls(run_id):
+                label = f"GET {path}" + (f" {query}" if query else "")
+                results.append((version, label, spec_path, method, http.get(path, params=query)))
+
+        for version, label, spec_path, method, response in results:
+            schema = response_schema(specs[version], method, spec_path)
+            strict = validate(specs[version], schema, response.json())
+            lenient = validate(relaxed[version], schema, response.json())
+            failures += bool(lenient) or response.status_code != 200
+            print(f"[{'PASS' if not strict else 'FAIL'} strict | {'PASS' if not lenient else 'FAIL'} nulls ok] "
+                  f"{response.status_code} {label}" + (f"  ({len(strict)} strict errors)" if strict else ""))
+            for error in (strict if args.details else lenient):
+                print(f"      {error}")
+    print(f"{len(results)} calls checked; {failures} failing with nulls allowed.")
+    return 1 if failures else 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,1 @@
+"""The dbt Cloud wire: routes, envelopes, serializers, pagination, auth and errors."""

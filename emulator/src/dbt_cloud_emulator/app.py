@@ -1,0 +1,73 @@
+"""Builds the ASGI app: the dbt Cloud API and the emulator's own routes, behind request logging and faults."""
+
+from __future__ import annotations
+
+import contextlib
+from collections.abc import AsyncIterator
+from typing import Any
+
+from fastapi import FastAPI
+from fastapi.routing import APIRoute
+
+from dbt_cloud_emulator.api import accounts, artifacts, jobs, projects, runs
+from dbt_cloud_emulator.api.errors import install_error_handlers
+from dbt_cloud_emulator.control import routes as control_routes
+from dbt_cloud_emulator.control import run_page
+from dbt_cloud_emulator.engine import RunEngine
+from dbt_cloud_emulator.faults import FaultInjector, FaultMiddleware
+from dbt_cloud_emulator.request_log import RequestLogMiddleware, RequestStats
+from dbt_cloud_emulator.settings import Settings
+from dbt_cloud_emulator.state import EmulatorState
+from dbt_cloud_emulator.store import RunFiles, RunStore
+from dbt_cloud_emulator.tenant import load_tenant
+
+
+class EmulatorApp:
+    """The ASGI app plus the objects tests and the CLI reach for."""
+
+    def __init__(self, settings: Settings) -> None:
+        tenant = load_tenant(settings.jobs_file)
+        store = RunStore(settings.state_dir / "emulator.sqlite3")
+        files = RunFiles(settings.state_dir)
+        self.state = EmulatorState(
+            settings=settings, tenant=tenant, store=store, files=files,
+            engine=RunEngine(settings, tenant, store, files),
+        )
+        self.faults = FaultInjector(settings.faults)
+        self.stats = RequestStats()
+        self.api = self._build_api()
+        self.asgi = RequestLogMiddleware(FaultMiddleware(self.api, self.faults), self.stats, self._route_template)
+
+    async def __call__(self, scope: dict[str, Any], receive: Any, send: Any) -> None:
+        await self.asgi(scope, receive, send)
+
+    def _build_api(self) -> FastAPI:
+        @contextlib.asynccontextmanager
+        async def lifespan(app: FastAPI) -> AsyncIterator[None]:
+            self.state.engine.start()
+            try:
+                yield
+            finally:
+                await self.state.engine.stop()
+                self.state.store.close()
+
+        api = FastAPI(
+            title="dbt Cloud emulator", lifespan=lifespan, redirect_slashes=False,
+            docs_url="/_emulator/docs", redoc_url=None, openapi_url="/_emulator/openapi.json",
+        )
+        api.state.emulator = self.state
+        api.state.faults = self.faults
+        api.state.stats = self.stats
+        install_error_handlers(api)
+        modules = (accounts, projects, jobs, runs, artifacts, control_routes, run_page)
+        for module in modules:
+            api.include_router(module.router)
+        self._routes = [route for module in modules for route in module.router.routes if isinstance(route, APIRoute)]
+        return api
+
+    def _route_template(self, scope: dict[str, Any]) -> str | None:
+        """The route a request would match; for requests a fault answered before routing."""
+        for route in self._routes:
+            if scope["method"] in route.methods and route.path_regex.match(scope["path"]):
+                return route.path
+        return None

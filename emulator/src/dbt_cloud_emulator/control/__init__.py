@@ -1,0 +1,1 @@
+"""Emulator-only endpoints (/_emulator/...) and the run page behind each run's href. No auth."""

@@ -1,0 +1,69 @@
+"""/_emulator/: health, job reset, fault settings and the request counter."""
+
+from __future__ import annotations
+
+import dataclasses
+import json
+
+from fastapi import APIRouter, Request
+from fastapi.responses import JSONResponse
+
+from dbt_cloud_emulator.api.envelope import ApiError
+from dbt_cloud_emulator.faults import FaultInjector
+from dbt_cloud_emulator.request_log import RequestStats
+from dbt_cloud_emulator.settings import SettingsError
+from dbt_cloud_emulator.state import EmulatorState
+
+router = APIRouter(prefix="/_emulator")
+
+
+@router.get("/health")
+async def health() -> JSONResponse:
+    return JSONResponse({"status": "ok"})
+
+
+@router.post("/jobs/{job_id}/reset")
+async def reset_job(request: Request, job_id: int) -> JSONResponse:
+    state: EmulatorState = request.app.state.emulator
+    job = state.tenant.jobs.get(job_id)
+    if job is None:
+        raise ApiError(404, f"Job {job_id} is not in the emulator's jobs file; known jobs: {sorted(state.tenant.jobs)}.")
+    state.engine.reset_job(job)
+    return JSONResponse({"job_id": job.id, "late_data_landed": state.engine.late_data_landed(job)})
+
+
+@router.get("/faults")
+async def get_faults(request: Request) -> JSONResponse:
+    injector: FaultInjector = request.app.state.faults
+    return JSONResponse({**dataclasses.asdict(injector.settings), "injected": injector.injected})
+
+
+@router.put("/faults")
+@router.post("/faults")
+async def set_faults(request: Request) -> JSONResponse:
+    """Change some fault settings, e.g. {"rate": 0.2, "kinds": ["429", "503"]}; {"rate": 0} turns them off."""
+    injector: FaultInjector = request.app.state.faults
+    try:
+        changes = json.loads(await request.body() or b"{}")
+        if not isinstance(changes, dict):
+            raise ValueError
+    except ValueError:
+        raise ApiError(400, "Send a JSON object of fault settings, e.g. {\"rate\": 0.1}.") from None
+    try:
+        updated = injector.update(changes)
+    except SettingsError as error:
+        raise ApiError(400, str(error)) from None
+    return JSONResponse({**dataclasses.asdict(updated), "injected": injector.injected})
+
+
+@router.get("/stats")
+async def get_stats(request: Request) -> JSONResponse:
+    stats: RequestStats = request.app.state.stats
+    return JSONResponse(stats.snapshot())
+
+
+@router.delete("/stats")
+async def reset_stats(request: Request) -> JSONResponse:
+    stats: RequestStats = request.app.state.stats
+    stats.reset()
+    return JSONResponse(stats.snapshot())

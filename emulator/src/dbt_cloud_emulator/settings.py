@@ -1,0 +1,126 @@
+"""The emulator's one settings object, read from DBT_CLOUD_EMULATOR_* environment variables."""
+
+from __future__ import annotations
+
+import dataclasses
+import os
+import sys
+from collections.abc import Mapping
+from pathlib import Path
+from typing import Any
+
+ENV_PREFIX = "DBT_CLOUD_EMULATOR_"
+
+# src/dbt_cloud_emulator/settings.py -> emulator/ (holds jobs.yaml and demo_project/) -> the repo
+EMULATOR_DIR = Path(__file__).resolve().parents[2]
+REPO_DIR = EMULATOR_DIR.parent
+
+
+class SettingsError(ValueError):
+    """A setting has a value the emulator cannot use; the message names the variable and the fix."""
+
+
+@dataclasses.dataclass(frozen=True)
+class FaultSettings:
+    """Fault injection on /api/ routes (all off by default)."""
+
+    rate: float = 0.0  # share of /api/ requests that get one of `kinds`
+    kinds: tuple[str, ...] = ("429", "500", "503", "delay", "drop")
+    delay_seconds: float = 2.0
+    retry_after_seconds: int = 1
+    drop_after_commit_rate: float = 0.0  # share of run triggers committed, then answered by a dropped connection
+    seed: int | None = None
+
+
+@dataclasses.dataclass(frozen=True)
+class Settings:
+    host: str = "127.0.0.1"
+    port: int = 8443
+    state_dir: Path = REPO_DIR / ".state" / "emulator"
+    public_host: str = ""  # empty: localhost:<port>
+    jobs_file: Path = EMULATOR_DIR / "jobs.yaml"
+    project_dir: Path = EMULATOR_DIR / "demo_project"
+    warehouse_dir: Path = REPO_DIR / ".state" / "warehouse"
+    dbt_executable: Path = Path(sys.executable).parent / "dbt"
+    run_slots: int = 1
+    synthetic_seconds: float = 60.0
+    tls_extra_hosts: tuple[str, ...] = ()
+    faults: FaultSettings = FaultSettings()
+
+    @property
+    def effective_public_host(self) -> str:
+        return self.public_host or f"localhost:{self.port}"
+
+    @property
+    def tls_dir(self) -> Path:
+        return self.state_dir / "tls"
+
+    @classmethod
+    def from_env(cls, environ: Mapping[str, str] | None = None, **overrides: Any) -> Settings:
+        """Defaults, then DBT_CLOUD_EMULATOR_<NAME> variables, then explicit overrides (CLI flags)."""
+        environ = os.environ if environ is None else environ
+        values: dict[str, Any] = {}
+        for field in dataclasses.fields(cls):
+            if field.name == "faults":
+                continue
+            raw = environ.get(ENV_PREFIX + field.name.upper())
+            if raw is not None and raw != "":
+                values[field.name] = _parse(field.name.upper(), raw, field.type)
+        faults: dict[str, Any] = {}
+        for field in dataclasses.fields(FaultSettings):
+            name = "FAULT_" + field.name.upper()
+            raw = environ.get(ENV_PREFIX + name)
+            if raw is not None and raw != "":
+                faults[field.name] = _parse(name, raw, field.type)
+        values.update({k: v for k, v in overrides.items() if v is not None})
+        settings = cls(**values, faults=FaultSettings(**faults))
+        settings.validate()
+        return settings
+
+    def validate(self) -> None:
+        if self.run_slots < 1:
+            raise SettingsError(f"{ENV_PREFIX}RUN_SLOTS must be at least 1, got {self.run_slots}.")
+        if self.synthetic_seconds < 0:
+            raise SettingsError(f"{ENV_PREFIX}SYNTHETIC_SECONDS must be >= 0, got {self.synthetic_seconds}.")
+        if not (self.project_dir / "dbt_project.yml").is_file():
+            raise SettingsError(f"{ENV_PREFIX}PROJECT_DIR={self.project_dir} has no dbt_project.yml; point it at a dbt project.")
+        if not self.dbt_executable.is_file():
+            raise SettingsError(
+                f"dbt not found at {self.dbt_executable}; install the emulator with dbt-core and dbt-duckdb "
+                f"or set {ENV_PREFIX}DBT_EXECUTABLE."
+            )
+        validate_faults(self.faults)
+
+
+FAULT_KINDS = ("429", "500", "503", "delay", "drop")
+
+
+def validate_faults(faults: FaultSettings) -> None:
+    for name in ("rate", "drop_after_commit_rate"):
+        value = getattr(faults, name)
+        if not 0.0 <= value <= 1.0:
+            raise SettingsError(f"{ENV_PREFIX}FAULT_{name.upper()} must be between 0 and 1, got {value}.")
+    unknown = [kind for kind in faults.kinds if kind not in FAULT_KINDS]
+    if unknown or not faults.kinds:
+        raise SettingsError(
+            f"{ENV_PREFIX}FAULT_KINDS must be a comma-separated subset of {','.join(FAULT_KINDS)}; "
+            f"got {','.join(faults.kinds) or 'nothing'}."
+        )
+    if faults.delay_seconds < 0 or faults.retry_after_seconds < 0:
+        raise SettingsError("Fault delay_seconds and retry_after_seconds must be >= 0.")
+
+
+def _parse(name: str, raw: str, annotation: Any) -> Any:
+    kind = str(annotation)
+    try:
+        if "tuple" in kind:
+            return tuple(part.strip() for part in raw.split(",") if part.strip())
+        if kind.startswith("int"):
+            return int(raw)
+        if kind.startswith("float"):
+            return float(raw)
+        if "Path" in kind:
+            return Path(raw).expanduser()
+        return raw
+    except ValueError:
+        raise SettingsError(f"{ENV_PREFIX}{name}={raw!r} is not a valid {kind}.") from None

@@ -1,0 +1,7 @@
+"""Persistent state: runs and steps in SQLite, step logs and artifacts in a folder (both under STATE_DIR)."""
+
+from dbt_cloud_emulator.store.files import RunFiles
+from dbt_cloud_emulator.store.records import Run, RunFilter, RunStep
+from dbt_cloud_emulator.store.runs import RunStore
+
+__all__ = ["Run", "RunFilter", "RunFiles", "RunStep", "RunStore"]

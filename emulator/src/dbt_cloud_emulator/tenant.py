@@ -1,0 +1,137 @@
+"""The tenant the emulator serves (accounts, tokens, projects, environments, jobs), from jobs.yaml."""
+
+from __future__ import annotations
+
+import dataclasses
+from pathlib import Path
+from typing import Any
+
+import yaml
+
+
+class TenantError(ValueError):
+    """jobs.yaml is not usable; the message says which entry and what to fix."""
+
+
+@dataclasses.dataclass(frozen=True)
+class Account:
+    id: int
+    name: str
+    tokens: tuple[str, ...]
+
+
+@dataclasses.dataclass(frozen=True)
+class Project:
+    id: int
+    account_id: int
+    name: str
+    description: str
+
+
+@dataclasses.dataclass(frozen=True)
+class Environment:
+    id: int
+    account_id: int
+    project_id: int
+    name: str
+    deployment_type: str  # production | staging
+    schema: str
+
+
+@dataclasses.dataclass(frozen=True)
+class Job:
+    id: int
+    account_id: int
+    project_id: int
+    environment_id: int
+    name: str
+    description: str
+    execute_steps: tuple[str, ...]
+    generate_docs: bool
+    threads: int
+    target_name: str
+    timeout_seconds: int
+    # Fails until late data lands; a failed run lands it (see engine.late_data).
+    late_arriving_data: bool
+    # Sleeps instead of running dbt, outside the run slots (capacity benchmarks).
+    synthetic: bool
+
+
+@dataclasses.dataclass(frozen=True)
+class Tenant:
+    accounts: dict[int, Account]
+    projects: dict[int, Project]
+    environments: dict[int, Environment]
+    jobs: dict[int, Job]
+
+    def account_for_token(self, token: str) -> Account | None:
+        for account in self.accounts.values():
+            if token in account.tokens:
+                return account
+        return None
+
+
+def load_tenant(path: Path) -> Tenant:
+    try:
+        raw = yaml.safe_load(path.read_text())
+    except FileNotFoundError:
+        raise TenantError(f"Jobs file {path} does not exist; set DBT_CLOUD_EMULATOR_JOBS_FILE.") from None
+    if not isinstance(raw, dict):
+        raise TenantError(f"{path} must be a mapping with accounts, projects, environments and jobs.")
+    try:
+        accounts = {
+            a["id"]: Account(id=int(a["id"]), name=a["name"], tokens=tuple(a.get("tokens", ())))
+            for a in raw.get("accounts", [])
+        }
+        projects = {
+            p["id"]: Project(
+                id=int(p["id"]),
+                account_id=_known(accounts, p["account_id"], "account", p),
+                name=p["name"],
+                description=p.get("description", ""),
+            )
+            for p in raw.get("projects", [])
+        }
+        environments = {}
+        for e in raw.get("environments", []):
+            project = projects[_known(projects, e["project_id"], "project", e)]
+            environments[e["id"]] = Environment(
+                id=int(e["id"]),
+                account_id=project.account_id,
+                project_id=project.id,
+                name=e["name"],
+                deployment_type=e.get("deployment_type", "production"),
+                schema=e.get("schema", "main"),
+            )
+        jobs = {}
+        for j in raw.get("jobs", []):
+            environment = environments[_known(environments, j["environment_id"], "environment", j)]
+            settings = j.get("settings", {})
+            jobs[j["id"]] = Job(
+                id=int(j["id"]),
+                account_id=environment.account_id,
+                project_id=environment.project_id,
+                environment_id=environment.id,
+                name=j["name"],
+                description=j.get("description", ""),
+                execute_steps=tuple(j["execute_steps"]),
+                generate_docs=bool(j.get("generate_docs", False)),
+                threads=int(settings.get("threads", 4)),
+                target_name=settings.get("target_name", "prod"),
+                timeout_seconds=int(j.get("timeout_seconds", 0)),
+                late_arriving_data=bool(j.get("late_arriving_data", False)),
+                synthetic=bool(j.get("synthetic", False)),
+            )
+    except KeyError as missing:
+        raise TenantError(f"{path}: an entry lacks the required key {missing}.") from None
+    for job in jobs.values():
+        bad = [step for step in job.execute_steps if not step.startswith("dbt ")]
+        if bad:
+            raise TenantError(f"{path}: job {job.id} has execute_steps that are not dbt commands: {bad}.")
+    return Tenant(accounts=accounts, projects=projects, environments=environments, jobs=jobs)
+
+
+def _known(registry: dict[int, Any], key: Any, kind: str, entry: dict) -> int:
+    if key not in registry:
+        raise TenantError(f"{entry.get('name', entry)!r} refers to unknown {kind} {key}.")
+    return int(key)

@@ -1,0 +1,194 @@
+"""The dbt Cloud ids and names the example DAGs use, read from the environment.
+
+`.env` at the project root (or the file named by ASTRO_DOTENV_PATH; tests point it at
+/dev/null) is loaded first without overriding anything already set: Astro passes `.env` to its
+containers itself, plain `python` and pytest do not.
+
+With the bundled emulator (no `AIRFLOW_CONN_<CONN_ID>` variable, or one whose host is
+localhost, 127.0.0.1 or dbt-cloud-emulator) unset variables fall back to the emulator's demo
+tenant, so every DAG runs with an empty `.env`. With any other host (real dbt Cloud) the ids
+and names must be set.
+
+Each value is checked when a DAG file reads it: a missing or malformed value makes only the
+DAG files that use it fail to import, with a message naming the variable and the fix, and the
+other DAGs keep working. Nothing here touches the network or the metadata database.
+"""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Mapping
+from pathlib import Path
+
+from airflow.sdk import Connection
+from dotenv import load_dotenv
+
+PROJECT_ROOT = Path(__file__).resolve().parent.parent
+EMULATOR_HOSTS = frozenset({"localhost", "127.0.0.1", "dbt-cloud-emulator"})
+DEFAULT_CONN_ID = "dbt_cloud_default"
+
+# The emulator's demo tenant (emulator/jobs.yaml): the defaults when the connection is the emulator's.
+EMULATOR_DEFAULTS = {
+    "DBT_CLOUD_ACCOUNT_ID": "12345",
+    "DBT_CLOUD_JOB_ID": "111",
+    "DBT_CLOUD_TAGGED_JOB_ID": "222",
+    "DBT_CLOUD_RETRY_JOB_ID": "333",
+    "DBT_CLOUD_DOWNSTREAM_JOB_ID": "444",
+    "DBT_CLOUD_PROJECT_NAME": "Jaffle Shop Analytics",
+    "DBT_CLOUD_ENVIRONMENT_NAME": "Production",
+    "DBT_CLOUD_JOB_NAME": "Build all models",
+}
+
+# Where to find each value in dbt Cloud, for the error messages.
+WHERE_TO_FIND = {
+    "DBT_CLOUD_ACCOUNT_ID": ("<account id>", "the number after /deploy/ in any dbt Cloud URL"),
+    "DBT_CLOUD_JOB_ID": ("<job id>", "the number after /jobs/ in the job's URL in dbt Cloud"),
+    "DBT_CLOUD_TAGGED_JOB_ID": (
+        "<job id>",
+        "the number after /jobs/ in the URL of the job whose steps the hourly/daily DAGs override",
+    ),
+    "DBT_CLOUD_RETRY_JOB_ID": (
+        "<job id>",
+        "the number after /jobs/ in the URL of the job to rerun from the point of failure",
+    ),
+    "DBT_CLOUD_DOWNSTREAM_JOB_ID": (
+        "<job id>",
+        "the number after /jobs/ in the URL of the job that runs after DBT_CLOUD_JOB_ID",
+    ),
+    "DBT_CLOUD_PROJECT_NAME": ("<project name>", "the project's name exactly as dbt Cloud shows it"),
+    "DBT_CLOUD_ENVIRONMENT_NAME": ("<environment name>", "the environment's name exactly as dbt Cloud shows it"),
+    "DBT_CLOUD_JOB_NAME": ("<job name>", "the job's name exactly as dbt Cloud shows it"),
+}
+
+
+class DbtCloudSettingsError(ValueError):
+    """A dbt Cloud setting is missing or malformed; the message names the variable and the fix."""
+
+
+def dotenv_path() -> Path:
+    return Path(os.environ.get("ASTRO_DOTENV_PATH") or PROJECT_ROOT / ".env")
+
+
+def load_dotenv_file(path: Path | None = None) -> None:
+    """Export `.env` into os.environ, keeping variables that are already set."""
+    load_dotenv(path or dotenv_path(), override=False)
+
+
+class DbtCloudSettings:
+    """Typed access to the dbt Cloud settings in `environ`; each value is checked on first use."""
+
+    def __init__(self, environ: Mapping[str, str] | None = None) -> None:
+        self._environ = os.environ if environ is None else environ
+
+    @property
+    def conn_id(self) -> str:
+        conn_id = self._environ.get("DBT_CLOUD_CONN_ID", DEFAULT_CONN_ID).strip()
+        if not conn_id:
+            raise DbtCloudSettingsError(
+                "DBT_CLOUD_CONN_ID is set but empty: remove it from .env to use "
+                f"{DEFAULT_CONN_ID!r}, or set it to the id of your dbt Cloud connection."
+            )
+        return conn_id
+
+    @property
+    def conn_env_var(self) -> str:
+        return f"AIRFLOW_CONN_{self.conn_id.upper()}"
+
+    @property
+    def tenant_host(self) -> str | None:
+        """The host of the connection set by environment variable; None when there is none."""
+        raw = self._environ.get(self.conn_env_var, "").strip()
+        if not raw:
+            return None
+        try:
+            if raw.startswith("{"):
+                conn = Connection.from_json(raw, conn_id=self.conn_id)
+            else:
+                conn = Connection.from_uri(raw, conn_id=self.conn_id)
+        except Exception as error:
+            raise DbtCloudSettingsError(
+                f"{self.conn_env_var} is not a valid connection ({error}): set it to JSON such as "
+                '\'{"conn_type":"dbt_cloud","host":"cloud.getdbt.com","login":"<account id>",'
+                '"password":"<API token>"}\''
+            ) from None
+        return conn.host or "cloud.getdbt.com"  # the provider's own default host
+
+    @property
+    def uses_emulator(self) -> bool:
+        host = self.tenant_host
+        if host is None:
+            return True
+        name, _, port = host.rpartition(":")
+        if not port.isdigit():
+            name = host
+        return name.lower() in EMULATOR_HOSTS
+
+    @property
+    def account_id(self) -> int:
+        return self._positive_int("DBT_CLOUD_ACCOUNT_ID")
+
+    @property
+    def job_id(self) -> int:
+        return self._positive_int("DBT_CLOUD_JOB_ID")
+
+    @property
+    def tagged_job_id(self) -> int:
+        return self._positive_int("DBT_CLOUD_TAGGED_JOB_ID")
+
+    @property
+    def retry_job_id(self) -> int:
+        return self._positive_int("DBT_CLOUD_RETRY_JOB_ID")
+
+    @property
+    def downstream_job_id(self) -> int:
+        return self._positive_int("DBT_CLOUD_DOWNSTREAM_JOB_ID")
+
+    @property
+    def project_name(self) -> str:
+        return self._required("DBT_CLOUD_PROJECT_NAME")
+
+    @property
+    def environment_name(self) -> str:
+        return self._required("DBT_CLOUD_ENVIRONMENT_NAME")
+
+    @property
+    def job_name(self) -> str:
+        return self._required("DBT_CLOUD_JOB_NAME")
+
+    @property
+    def warehouse_dir(self) -> Path:
+        """The folder shared with the emulator's dbt project (landing/ in, exports/ out).
+
+        A relative LOCAL_WAREHOUSE_DIR is relative to the project root, as in .env.example.
+        """
+        raw = self._environ.get("LOCAL_WAREHOUSE_DIR", "").strip() or ".state/warehouse"
+        return PROJECT_ROOT / Path(raw).expanduser()  # an absolute path replaces PROJECT_ROOT
+
+    def _required(self, name: str) -> str:
+        placeholder, where = WHERE_TO_FIND[name]
+        fix = f"set {name}={placeholder} in .env ({where})"
+        raw = self._environ.get(name)
+        if raw is None:
+            if self.uses_emulator:
+                return EMULATOR_DEFAULTS[name]
+            raise DbtCloudSettingsError(
+                f"{name} is not set: add {name}={placeholder} to .env ({where}). It is required "
+                f"because {self.conn_env_var} points at {self.tenant_host}, not the bundled emulator."
+            )
+        if not raw.strip():
+            raise DbtCloudSettingsError(f"{name} is set but empty: {fix}, or remove the line.")
+        return raw.strip()
+
+    def _positive_int(self, name: str) -> int:
+        value = self._required(name)
+        if not value.isdigit() or int(value) == 0:
+            placeholder, where = WHERE_TO_FIND[name]
+            raise DbtCloudSettingsError(
+                f"{name}={value!r} is not a dbt Cloud id (a positive whole number): "
+                f"set {name}={placeholder} in .env ({where})."
+            )
+        return int(value)
+
+
+load_dotenv_file()
+settings = DbtCloudSettings()

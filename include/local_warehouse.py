@@ -1,0 +1,63 @@
+"""The local warehouse folder the emulator's dbt project reads and writes.
+
+Airflow lands raw CSV files in `<LOCAL_WAREHOUSE_DIR>/landing/<table>/`, the dbt project reads
+them (`stg_landed_orders`), and writes the marts consumers need to `<LOCAL_WAREHOUSE_DIR>/exports/`.
+The format is the dbt project's contract: emulator/demo_project/README.md.
+"""
+
+from __future__ import annotations
+
+import csv
+import os
+from collections.abc import Iterable, Mapping
+from pathlib import Path
+from typing import Any
+
+ORDER_COLUMNS = ("order_id", "customer_id", "order_date", "amount", "landed_at")
+
+
+def landing_dir(warehouse_dir: Path, table: str) -> Path:
+    return warehouse_dir / "landing" / table
+
+
+def max_landed_order_id(warehouse_dir: Path) -> int:
+    """The highest order_id landed so far (0 if none): new orders get ids above it."""
+    order_ids = [
+        int(row["order_id"])
+        for path in landing_dir(warehouse_dir, "orders").glob("*.csv")
+        for row in read_csv(path)
+    ]
+    return max(order_ids, default=0)
+
+
+def write_landing_file(
+    warehouse_dir: Path, table: str, name: str, columns: Iterable[str], rows: Iterable[Mapping[str, Any]]
+) -> Path:
+    """Write rows as `<name>.csv` under landing/<table>/, atomically.
+
+    dbt reads every `*.csv` in the folder, so the file appears under its final name only once
+    complete; writing it again (an Airflow retry) replaces it.
+    """
+    folder = landing_dir(warehouse_dir, table)
+    folder.mkdir(parents=True, exist_ok=True)
+    final = folder / f"{name}.csv"
+    partial = folder / f".{name}.csv.partial"
+    with partial.open("w", newline="") as file:
+        writer = csv.DictWriter(file, fieldnames=list(columns))
+        writer.writeheader()
+        writer.writerows(rows)
+    os.replace(partial, final)
+    return final
+
+
+def read_export(warehouse_dir: Path, name: str) -> list[dict[str, str]]:
+    """The rows of `exports/<name>`, written by the dbt project."""
+    path = warehouse_dir / "exports" / name
+    if not path.exists():
+        raise FileNotFoundError(f"{path} does not exist: the dbt job has not exported {name} yet.")
+    return read_csv(path)
+
+
+def read_csv(path: Path) -> list[dict[str, str]]:
+    with path.open(newline="") as file:
+        return list(csv.DictReader(file))

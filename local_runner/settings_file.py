@@ -1,0 +1,127 @@
+"""airflow_settings.yaml: checked before anything starts, then upserted through the REST API.
+
+The Astro CLI applies the same file after `astro dev start`; this mirrors it for local mode:
+literal values (no ${VAR} interpolation), connections, variables and pools, create or update.
+"""
+
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass
+from pathlib import Path
+
+import requests
+import yaml
+
+from local_runner.config import EMULATOR_SERVICE_NAME
+
+SECTIONS = {
+    "connections": {"required": ("conn_id", "conn_type"),
+                    "optional": ("conn_host", "conn_schema", "conn_login", "conn_password", "conn_port",
+                                 "conn_extra", "conn_description")},
+    "variables": {"required": ("variable_name",), "optional": ("variable_value", "variable_description")},
+    "pools": {"required": ("pool_name", "pool_slot"), "optional": ("pool_description",)},
+}
+
+
+class SettingsError(ValueError):
+    """airflow_settings.yaml cannot be applied; the message names the entry and the fix."""
+
+
+@dataclass(frozen=True)
+class AirflowSettings:
+    connections: list[dict]
+    variables: list[dict]
+    pools: list[dict]
+
+
+def load(path: Path) -> AirflowSettings:
+    name = path.name
+    try:
+        document = yaml.safe_load(path.read_text()) or {}
+    except FileNotFoundError:
+        return AirflowSettings([], [], [])
+    except yaml.YAMLError as exc:
+        mark = getattr(exc, "problem_mark", None)
+        where = f" at line {mark.line + 1}, column {mark.column + 1}" if mark else ""
+        problem = getattr(exc, "problem", None) or exc
+        raise SettingsError(f"{name} is not valid YAML{where}: {problem}. Fix that line and run the command again.") from None
+    if not isinstance(document, dict) or not isinstance(document.get("airflow", {}), dict):
+        raise SettingsError(f"{name} must have a top-level `airflow:` mapping with connections, variables and pools.")
+    section = document.get("airflow") or {}
+    unknown = set(section) - set(SECTIONS)
+    if unknown:
+        raise SettingsError(f"{name}: unknown section(s) under `airflow:`: {', '.join(sorted(unknown))}. "
+                            f"Allowed: {', '.join(SECTIONS)}.")
+    return AirflowSettings(**{key: _entries(name, key, section.get(key)) for key in SECTIONS})
+
+
+def _entries(name: str, key: str, raw) -> list[dict]:
+    if raw is None:
+        return []
+    if not isinstance(raw, list):
+        raise SettingsError(f"{name}: `airflow.{key}` must be a list of entries (each starting with `- `).")
+    spec = SECTIONS[key]
+    entries = []
+    for position, entry in enumerate(raw, start=1):
+        if not isinstance(entry, dict):
+            raise SettingsError(f"{name}: entry {position} of `{key}` must be a mapping of fields.")
+        label = f"{name}: {key} entry {position}"
+        missing = [f for f in spec["required"] if entry.get(f) in (None, "")]
+        if missing:
+            raise SettingsError(f"{label} is missing {', '.join(missing)}. Add it, or delete the entry.")
+        unknown = set(entry) - set(spec["required"]) - set(spec["optional"])
+        if unknown:
+            raise SettingsError(f"{label} has unknown field(s) {', '.join(sorted(unknown))}. "
+                                f"Allowed: {', '.join(spec['required'] + spec['optional'])}.")
+        for field_name in ("conn_port", "pool_slot"):
+            value = entry.get(field_name)
+            if value not in (None, "") and not (isinstance(value, int) or str(value).strip().lstrip("-").isdigit()):
+                raise SettingsError(f"{label}: {field_name} must be a whole number, not {value!r}.")
+        entries.append(entry)
+    return entries
+
+
+def local_host(host: str | None, emulator_port: int) -> str | None:
+    """The compose service name of the emulator means this machine in local mode."""
+    if host and host.split(":")[0] == EMULATOR_SERVICE_NAME:
+        return f"localhost:{emulator_port}"
+    return host
+
+
+def _upsert(session: requests.Session, base: str, collection: str, key: str, body: dict) -> str:
+    item = f"{base}/api/v2/{collection}/{requests.utils.quote(key, safe='')}"
+    resp = session.patch(item, json=body, timeout=15)
+    if resp.status_code == 404:
+        resp = session.post(f"{base}/api/v2/{collection}", json=body, timeout=15)
+        action = "created"
+    else:
+        action = "updated"
+    if not resp.ok:
+        raise SettingsError(f"Airflow refused {collection[:-1]} {key!r} from airflow_settings.yaml "
+                            f"({resp.status_code}): {resp.text[:300]}")
+    return action
+
+
+def apply(settings: AirflowSettings, session: requests.Session, base: str, emulator_port: int) -> list[str]:
+    done = []
+    for c in settings.connections:
+        extra = c.get("conn_extra")
+        body = {
+            "connection_id": c["conn_id"], "conn_type": c["conn_type"],
+            "host": local_host(c.get("conn_host"), emulator_port), "schema": c.get("conn_schema"),
+            "login": None if c.get("conn_login") is None else str(c["conn_login"]),
+            "password": None if c.get("conn_password") is None else str(c["conn_password"]),
+            "port": None if c.get("conn_port") in (None, "") else int(c["conn_port"]),
+            "extra": json.dumps(extra) if isinstance(extra, dict) else extra,
+            "description": c.get("conn_description"),
+        }
+        done.append(f"connection {c['conn_id']} {_upsert(session, base, 'connections', c['conn_id'], body)}")
+    for v in settings.variables:
+        body = {"key": v["variable_name"], "value": "" if v.get("variable_value") is None else str(v["variable_value"]),
+                "description": v.get("variable_description")}
+        done.append(f"variable {v['variable_name']} {_upsert(session, base, 'variables', v['variable_name'], body)}")
+    for p in settings.pools:
+        body = {"name": p["pool_name"], "slots": int(p["pool_slot"]), "description": p.get("pool_description")}
+        done.append(f"pool {p['pool_name']} {_upsert(session, base, 'pools', p['pool_name'], body)}")
+    return done

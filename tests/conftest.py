@@ -1,0 +1,126 @@
+"""Shared fixtures: a throwaway Airflow home, and the dbt Cloud emulator started for the session.
+
+Tests that need the emulator start it here and stop it at the end; inside the Astro image
+(`astro dev pytest`) the emulator and dbt are absent by design, so those tests skip there.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import sys
+import tempfile
+from dataclasses import dataclass
+from pathlib import Path
+
+import pytest
+
+ROOT = Path(__file__).resolve().parent.parent
+
+# Airflow reads its home when first imported: give the session its own, so tests never touch the
+# metadata DB of `make start`, and never read a developer's .env (the settings module honours this).
+os.environ["AIRFLOW_HOME"] = tempfile.mkdtemp(prefix="airflow-tests-")
+os.environ["AIRFLOW__CORE__DAGS_FOLDER"] = str(ROOT / "dags")
+os.environ["AIRFLOW__CORE__LOAD_EXAMPLES"] = "False"
+os.environ["ASTRO_DOTENV_PATH"] = os.devnull
+
+EMULATOR_TOKEN = "dbtc_emulator_local_token"
+EMULATOR_ACCOUNT_ID = 12345
+NO_EMULATOR_HERE = (
+    "the dbt Cloud emulator is not in this environment (inside the Astro image, `astro dev pytest` "
+    "has neither the emulator nor dbt, by design): run `make test` on the host to run this test"
+)
+
+
+def emulator_available() -> bool:
+    return (ROOT / "emulator" / "pyproject.toml").exists()
+
+
+@pytest.fixture(scope="session")
+def airflow_db() -> Path:
+    """A migrated SQLite metadata DB in the session's AIRFLOW_HOME, for dag.test() and the like."""
+    home = Path(os.environ["AIRFLOW_HOME"])
+    done = subprocess.run([sys.executable, "-m", "airflow", "db", "migrate"], capture_output=True, text=True)
+    assert done.returncode == 0, f"airflow db migrate failed:\n{done.stdout[-3000:]}\n{done.stderr[-3000:]}"
+    return home
+
+
+@dataclass
+class Emulator:
+    """A running emulator process: its addresses, credentials and controls."""
+
+    cfg: object  # local_runner.config.LocalConfig
+    token: str = EMULATOR_TOKEN
+    account_id: int = EMULATOR_ACCOUNT_ID
+
+    @property
+    def port(self) -> int:
+        return self.cfg.emulator_port
+
+    @property
+    def host(self) -> str:
+        return f"localhost:{self.port}"
+
+    @property
+    def url(self) -> str:
+        return self.cfg.emulator_url
+
+    @property
+    def state_dir(self) -> Path:
+        return self.cfg.emulator_state_dir
+
+    @property
+    def warehouse_dir(self) -> Path:
+        return self.cfg.warehouse_dir
+
+    @property
+    def trust_bundle(self) -> Path:
+        return self.cfg.trust_bundle
+
+    @property
+    def connection_json(self) -> str:
+        return json.dumps({"conn_type": "dbt_cloud", "host": self.host, "login": str(self.account_id),
+                           "password": self.token})
+
+    def start(self) -> None:
+        from local_runner import emulator
+
+        emulator.start(self.cfg)
+
+    def stop(self) -> None:
+        from local_runner import emulator, processes
+
+        processes.stop(self.cfg, emulator.component(self.cfg))
+
+    def kill(self) -> None:
+        """SIGKILL the emulator's whole process group, as a crash would."""
+        import signal
+
+        from local_runner import emulator, processes
+
+        pid = processes.running_pid(self.cfg, emulator.component(self.cfg))
+        if pid is not None:
+            os.killpg(pid, signal.SIGKILL)
+            processes.stop_group(pid, timeout=5)
+
+
+@pytest.fixture(scope="session")
+def emulator(tmp_path_factory) -> Emulator:
+    """The emulator on a free port with fresh state; the provider is pointed at it for the session."""
+    if not emulator_available():
+        pytest.skip(NO_EMULATOR_HERE)
+    from local_runner.config import LocalConfig
+    from local_runner.ports import free_port
+
+    handle = Emulator(LocalConfig(state_dir=tmp_path_factory.mktemp("local-state"), emulator_port=free_port()))
+    handle.start()
+    patch = pytest.MonkeyPatch()
+    patch.setenv("REQUESTS_CA_BUNDLE", str(handle.trust_bundle))
+    patch.setenv("SSL_CERT_FILE", str(handle.trust_bundle))
+    patch.setenv("AIRFLOW_CONN_DBT_CLOUD_DEFAULT", handle.connection_json)
+    try:
+        yield handle
+    finally:
+        patch.undo()
+        handle.stop()

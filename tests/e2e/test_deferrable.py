@@ -1,0 +1,35 @@
+"""dbt_cloud_deferrable: both forms hand the wait to a trigger (dag.test() runs it inline)."""
+
+from __future__ import annotations
+
+import pytest
+
+from tests.e2e.dag_runner import load_dag, run_dag
+
+pytestmark = pytest.mark.e2e
+
+INLINE_TRIGGER = "[DAG TEST] running trigger in line"
+
+
+def task_log(output: str, task_id: str) -> str:
+    """The part of dag.test()'s output between the start and the end of one task."""
+    start = output.index(f"[DAG TEST] starting task_id={task_id} ")
+    return output[start : output.index(f"[DAG TEST] end task task_id={task_id} ", start)]
+
+
+@pytest.mark.parametrize(
+    ("waiting_task", "tasks"),
+    [("run_job_deferrable", ["run_job_deferrable"]), ("wait_for_job", ["trigger_job", "wait_for_job"])],
+)
+def test_the_wait_is_deferred_and_ends_with_the_run(dbt_cloud, capfd, waiting_task, tasks):
+    # One form at a time, so the run is still going when the waiting task starts.
+    dag = load_dag("dbt_cloud_deferrable").partial_subset(task_ids=tasks, include_upstream=True)
+    outcome = run_dag(dag)
+    output = capfd.readouterr().out
+
+    assert outcome.state == "success"
+    assert INLINE_TRIGGER in task_log(output, waiting_task)
+    run_id = outcome.xcom(tasks[0], key="job_run_id")
+    assert outcome.xcom(waiting_task) == run_id  # execute_complete returns the run id
+    run = dbt_cloud.run(run_id)
+    assert (run["job_definition_id"], run["status"]) == (111, 10)

@@ -1,0 +1,65 @@
+"""dbt_cloud_retry_from_failure: job 333 fails on a real dbt node; the Airflow retry reruns it.
+
+The first run of job 333 after a reset fails (its late FX rates have not landed); the emulator
+then lands them, so a rerun (`dbt retry`) succeeds.
+"""
+
+from __future__ import annotations
+
+import pytest
+
+from tests.e2e.dag_runner import load_dag, run_dag
+
+pytestmark = pytest.mark.e2e
+
+RETRY_JOB = 333
+FAILED = {"error", "fail"}
+
+
+def new_runs(dbt_cloud, before: set[int]) -> list[dict]:
+    return [run for run in dbt_cloud.runs(RETRY_JOB) if run["id"] not in before]
+
+
+def test_a_failed_run_fails_the_task_and_the_log_names_the_failing_node(dbt_cloud, emulator, capfd):
+    dbt_cloud.reset_job(RETRY_JOB)
+    before = {run["id"] for run in dbt_cloud.runs(RETRY_JOB)}
+    dag = load_dag("dbt_cloud_retry_from_failure")
+    dag.get_task("build_with_late_data").retries = 0
+
+    outcome = run_dag(dag)
+    log = capfd.readouterr().out
+
+    assert outcome.state == "failed"
+    [run] = new_runs(dbt_cloud, before)
+    run = dbt_cloud.run(run["id"])
+    assert run["status"] == 20
+    [failed_step] = [step for step in run["run_steps"] if step["status"] == 20]
+    failing_nodes = [uid for uid, status in dbt_cloud.results_by_node(run["id"]).items() if status in FAILED]
+    assert failing_nodes
+    # The failure callback: the run link, the failed step, and each failing dbt node with its status.
+    assert run["href"] in log
+    assert f"failed at step {failed_step['index']}: {failed_step['name']}" in log
+    for uid in failing_nodes:
+        assert f"dbt node {uid}: error" in log
+    assert emulator.token not in log
+
+
+def test_the_retry_rebuilds_only_the_failed_and_skipped_nodes(dbt_cloud):
+    dbt_cloud.reset_job(RETRY_JOB)
+    before = {run["id"] for run in dbt_cloud.runs(RETRY_JOB)}
+
+    outcome = run_dag(load_dag("dbt_cloud_retry_from_failure"))
+
+    assert outcome.state == "success"
+    assert outcome.task_instance("build_with_late_data").try_number == 2
+    failed_run, rerun = new_runs(dbt_cloud, before)
+    assert (failed_run["status"], rerun["status"]) == (20, 10)
+    assert outcome.xcom("build_with_late_data") == rerun["id"]
+
+    first = dbt_cloud.results_by_node(failed_run["id"])
+    to_redo = {uid for uid, status in first.items() if status in FAILED | {"skipped"}}
+    assert {status for uid, status in first.items() if uid in to_redo} >= {"error", "skipped"}
+    assert len(to_redo) < len(first), "the failed run built some nodes that the rerun must not rebuild"
+    second = dbt_cloud.results_by_node(rerun["id"], "dbt retry")
+    assert set(second) == to_redo
+    assert set(second.values()) <= {"success", "pass"}

@@ -1,0 +1,34 @@
+"""dbt_cloud_run_job: the guide's DAG triggers job 111, waits for it and links to the run."""
+
+from __future__ import annotations
+
+import pytest
+
+from tests.e2e.dag_runner import load_dag, run_dag
+
+pytestmark = pytest.mark.e2e
+
+MARTS = {"orders", "customers", "daily_revenue", "hourly_order_metrics", "landed_daily_revenue"}
+
+
+def test_the_run_succeeds_builds_every_model_and_is_linked(dbt_cloud, emulator):
+    outcome = run_dag(load_dag("dbt_cloud_run_job"))
+
+    assert outcome.state == "success"
+    run_id = outcome.xcom("run_dbt_cloud_job")
+    assert outcome.xcom("run_dbt_cloud_job", key="job_run_id") == run_id
+    run = dbt_cloud.run(run_id)
+    assert (run["job_definition_id"], run["status"]) == (111, 10)
+    assert "'run_dbt_cloud_job' in the dbt_cloud_run_job DAG" in run["trigger"]["cause"]
+    # The "Monitor Job Run" link reads this XCom: the run's page on the emulator.
+    assert outcome.xcom("run_dbt_cloud_job", key="job_run_url") == run["href"]
+    assert run["href"].startswith(f"https://localhost:{emulator.port}/deploy/12345/projects/70001/runs/{run_id}")
+    assert [step["status"] for step in run["run_steps"]] == [10] * len(run["run_steps"])
+    assert any("`dbt build`" in step["name"] for step in run["run_steps"])
+
+    results = dbt_cloud.results_by_node(run_id)
+    models = {uid.rsplit(".", 1)[1]: status for uid, status in results.items() if uid.startswith("model.")}
+    assert MARTS <= set(models)
+    assert set(models.values()) == {"success"}
+    tests = [status for uid, status in results.items() if uid.startswith("test.")]
+    assert tests and set(tests) == {"pass"}

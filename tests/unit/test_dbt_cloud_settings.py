@@ -1,0 +1,193 @@
+"""The dbt Cloud settings module: emulator defaults, real-cloud requirements, messages, .env."""
+
+from __future__ import annotations
+
+import json
+import os
+from pathlib import Path
+
+import pytest
+
+from include.dbt_cloud_settings import (
+    EMULATOR_DEFAULTS,
+    PROJECT_ROOT,
+    DbtCloudSettings,
+    DbtCloudSettingsError,
+    dotenv_path,
+    load_dotenv_file,
+)
+
+REAL_CLOUD = {
+    "AIRFLOW_CONN_DBT_CLOUD_DEFAULT": json.dumps(
+        {"conn_type": "dbt_cloud", "host": "ab123.us1.dbt.com", "login": "98765", "password": "dbtc_secret"}
+    )
+}
+ID_PROPERTIES = {
+    "account_id": "DBT_CLOUD_ACCOUNT_ID",
+    "job_id": "DBT_CLOUD_JOB_ID",
+    "tagged_job_id": "DBT_CLOUD_TAGGED_JOB_ID",
+    "retry_job_id": "DBT_CLOUD_RETRY_JOB_ID",
+    "downstream_job_id": "DBT_CLOUD_DOWNSTREAM_JOB_ID",
+}
+NAME_PROPERTIES = {
+    "project_name": "DBT_CLOUD_PROJECT_NAME",
+    "environment_name": "DBT_CLOUD_ENVIRONMENT_NAME",
+    "job_name": "DBT_CLOUD_JOB_NAME",
+}
+
+
+def conn_json(host: str) -> str:
+    return json.dumps({"conn_type": "dbt_cloud", "host": host, "login": "12345", "password": "t"})
+
+
+def test_no_connection_variable_means_the_emulator_demo_tenant():
+    settings = DbtCloudSettings({})
+    assert settings.uses_emulator
+    assert settings.conn_id == "dbt_cloud_default"
+    assert (settings.account_id, settings.job_id, settings.tagged_job_id) == (12345, 111, 222)
+    assert (settings.retry_job_id, settings.downstream_job_id) == (333, 444)
+    assert settings.project_name == "Jaffle Shop Analytics"
+    assert settings.environment_name == "Production"
+    assert settings.job_name == "Build all models"
+    assert settings.warehouse_dir == PROJECT_ROOT / ".state" / "warehouse"
+
+
+@pytest.mark.parametrize(
+    "value",
+    [
+        conn_json("localhost:8443"),
+        conn_json("127.0.0.1:9443"),
+        conn_json("dbt-cloud-emulator:8443"),
+        conn_json("LOCALHOST"),
+        "dbt-cloud://12345:dbtc_emulator_local_token@localhost",
+    ],
+)
+def test_emulator_hosts_keep_the_demo_defaults(value):
+    settings = DbtCloudSettings({"AIRFLOW_CONN_DBT_CLOUD_DEFAULT": value})
+    assert settings.uses_emulator
+    assert settings.job_id == 111
+
+
+@pytest.mark.parametrize(
+    "value",
+    [conn_json("cloud.getdbt.com"), conn_json("ab123.us1.dbt.com"), conn_json(""), "dbt-cloud://1:t@emea.dbt.com"],
+)
+def test_other_hosts_are_real_dbt_cloud(value):
+    # An empty host is the provider's default, cloud.getdbt.com.
+    assert not DbtCloudSettings({"AIRFLOW_CONN_DBT_CLOUD_DEFAULT": value}).uses_emulator
+
+
+def test_the_connection_variable_follows_dbt_cloud_conn_id():
+    environ = {"DBT_CLOUD_CONN_ID": "dbt_cloud_prod", "AIRFLOW_CONN_DBT_CLOUD_PROD": conn_json("cloud.getdbt.com")}
+    settings = DbtCloudSettings(environ)
+    assert settings.conn_id == "dbt_cloud_prod"
+    assert not settings.uses_emulator
+    # The default connection's variable no longer matters.
+    assert DbtCloudSettings({**environ, **{"DBT_CLOUD_CONN_ID": "other"}}).uses_emulator
+
+
+@pytest.mark.parametrize(("prop", "variable"), [*ID_PROPERTIES.items(), *NAME_PROPERTIES.items()])
+def test_real_dbt_cloud_requires_every_id_and_name(prop, variable):
+    with pytest.raises(DbtCloudSettingsError) as raised:
+        getattr(DbtCloudSettings(REAL_CLOUD), prop)
+    message = str(raised.value)
+    assert message.startswith(f"{variable} is not set: add {variable}=<")
+    assert "to .env" in message
+    assert "AIRFLOW_CONN_DBT_CLOUD_DEFAULT points at ab123.us1.dbt.com" in message
+    assert "dbtc_secret" not in message
+
+
+def test_the_job_id_message_says_where_to_find_it():
+    with pytest.raises(DbtCloudSettingsError, match=r"DBT_CLOUD_JOB_ID is not set: add DBT_CLOUD_JOB_ID=<job id> "
+                       r"to \.env \(the number after /jobs/ in the job's URL in dbt Cloud\)"):
+        DbtCloudSettings(REAL_CLOUD).job_id
+
+
+def test_real_dbt_cloud_reads_the_set_values():
+    environ = {
+        **REAL_CLOUD,
+        **{variable: str(700 + n) for n, variable in enumerate(ID_PROPERTIES.values())},
+        **{variable: f" My {variable} " for variable in NAME_PROPERTIES.values()},
+    }
+    settings = DbtCloudSettings(environ)
+    assert [getattr(settings, prop) for prop in ID_PROPERTIES] == [700, 701, 702, 703, 704]
+    assert settings.job_name == "My DBT_CLOUD_JOB_NAME"
+
+
+@pytest.mark.parametrize("raw", ["abc", "12.5", "-3", "0", "1e3", "111 222"])
+@pytest.mark.parametrize(("prop", "variable"), ID_PROPERTIES.items())
+def test_malformed_ids_name_the_variable_and_the_fix(prop, variable, raw):
+    with pytest.raises(DbtCloudSettingsError) as raised:
+        getattr(DbtCloudSettings({variable: raw}), prop)
+    assert str(raised.value).startswith(f"{variable}={raw!r} is not a dbt Cloud id")
+    assert f"set {variable}=<" in str(raised.value)
+
+
+@pytest.mark.parametrize("variable", [*ID_PROPERTIES.values(), *NAME_PROPERTIES.values()])
+def test_set_but_empty_is_an_error_even_with_the_emulator(variable):
+    prop = {**{v: p for p, v in ID_PROPERTIES.items()}, **{v: p for p, v in NAME_PROPERTIES.items()}}[variable]
+    with pytest.raises(DbtCloudSettingsError, match=f"^{variable} is set but empty: set {variable}=<"):
+        getattr(DbtCloudSettings({variable: "  "}), prop)
+
+
+def test_ids_tolerate_surrounding_spaces():
+    assert DbtCloudSettings({"DBT_CLOUD_JOB_ID": " 42 "}).job_id == 42
+
+
+def test_an_unreadable_connection_variable_is_named():
+    with pytest.raises(DbtCloudSettingsError, match="^AIRFLOW_CONN_DBT_CLOUD_DEFAULT is not a valid connection"):
+        DbtCloudSettings({"AIRFLOW_CONN_DBT_CLOUD_DEFAULT": '{"host": '}).job_id
+
+
+def test_an_empty_conn_id_is_named():
+    with pytest.raises(DbtCloudSettingsError, match="^DBT_CLOUD_CONN_ID is set but empty"):
+        DbtCloudSettings({"DBT_CLOUD_CONN_ID": ""}).conn_id
+
+
+def test_one_bad_value_does_not_spoil_the_others():
+    settings = DbtCloudSettings({"DBT_CLOUD_TAGGED_JOB_ID": "nope"})
+    assert settings.job_id == 111
+    with pytest.raises(DbtCloudSettingsError):
+        settings.tagged_job_id
+
+
+def test_warehouse_dir_relative_to_the_project_or_absolute(tmp_path):
+    assert DbtCloudSettings({"LOCAL_WAREHOUSE_DIR": "data/wh"}).warehouse_dir == PROJECT_ROOT / "data" / "wh"
+    assert DbtCloudSettings({"LOCAL_WAREHOUSE_DIR": str(tmp_path)}).warehouse_dir == tmp_path
+
+
+def test_dotenv_fills_unset_variables_without_overriding_set_ones(tmp_path, monkeypatch):
+    env_file = tmp_path / ".env"
+    env_file.write_text("DBT_CLOUD_JOB_ID=777\nDBT_CLOUD_ACCOUNT_ID=1\n")
+    monkeypatch.delenv("DBT_CLOUD_JOB_ID", raising=False)
+    monkeypatch.setenv("DBT_CLOUD_ACCOUNT_ID", "2")
+    # load_dotenv writes os.environ; monkeypatch restores it after the test.
+    monkeypatch.setattr(os, "environ", os.environ.copy())
+    load_dotenv_file(env_file)
+    settings = DbtCloudSettings()
+    assert settings.job_id == 777
+    assert settings.account_id == 2
+
+
+def test_dotenv_path_defaults_to_the_project_root_and_follows_astro_dotenv_path(monkeypatch, tmp_path):
+    monkeypatch.delenv("ASTRO_DOTENV_PATH", raising=False)
+    assert dotenv_path() == PROJECT_ROOT / ".env"
+    monkeypatch.setenv("ASTRO_DOTENV_PATH", str(tmp_path / "custom.env"))
+    assert dotenv_path() == Path(tmp_path / "custom.env")
+
+
+def test_defaults_match_the_emulator_tenant_file():
+    import yaml
+
+    tenant = yaml.safe_load((PROJECT_ROOT / "emulator" / "jobs.yaml").read_text())
+    jobs = {job["id"]: job for job in tenant["jobs"]}
+    assert int(EMULATOR_DEFAULTS["DBT_CLOUD_ACCOUNT_ID"]) == tenant["accounts"][0]["id"]
+    for variable in ID_PROPERTIES.values():
+        if variable != "DBT_CLOUD_ACCOUNT_ID":
+            assert int(EMULATOR_DEFAULTS[variable]) in jobs, variable
+    job = jobs[int(EMULATOR_DEFAULTS["DBT_CLOUD_JOB_ID"])]
+    assert job["name"] == EMULATOR_DEFAULTS["DBT_CLOUD_JOB_NAME"]
+    project = next(p for p in tenant["projects"] if p["name"] == EMULATOR_DEFAULTS["DBT_CLOUD_PROJECT_NAME"])
+    environment = next(e for e in tenant["environments"] if e["id"] == job["environment_id"])
+    assert environment["name"] == EMULATOR_DEFAULTS["DBT_CLOUD_ENVIRONMENT_NAME"]
+    assert environment["project_id"] == project["id"]

@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 import os
 import ssl
+import subprocess
 import time
 import urllib.error
 import urllib.request
@@ -35,6 +36,14 @@ def environment(cfg: LocalConfig) -> dict[str, str]:
         "DBT_CLOUD_EMULATOR_PUBLIC_HOST": f"localhost:{cfg.emulator_port}",
         "DO_NOT_TRACK": "1",
     }
+
+
+def ensure_tls(cfg: LocalConfig) -> None:
+    """Create the emulator's certificates and trust bundle now, before any client reads them."""
+    done = subprocess.run([str(cfg.emulator_venv / "bin" / "python"), "-m", "dbt_cloud_emulator", "tls",
+                           "--state-dir", str(cfg.emulator_state_dir)], env=environment(cfg), capture_output=True, text=True)
+    if done.returncode != 0:
+        raise StartError(f"The emulator could not create its TLS certificates:\n{done.stderr[-2000:]}")
 
 
 def start(cfg: LocalConfig) -> int:

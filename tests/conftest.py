@@ -105,22 +105,40 @@ class Emulator:
             processes.stop_group(pid, timeout=5)
 
 
-@pytest.fixture(scope="session")
-def emulator(tmp_path_factory) -> Emulator:
-    """The emulator on a free port with fresh state; the provider is pointed at it for the session."""
-    if not emulator_available():
-        pytest.skip(NO_EMULATOR_HERE)
+_session_emulator: Emulator | None = None
+
+
+def pytest_configure(config) -> None:
+    """Give the session's emulator its certificates before any test module is imported.
+
+    aiohttp (the provider's async path, run in-process by dag.test()) reads SSL_CERT_FILE once,
+    when it is imported, just as the triggerer does at its start: so the trust bundle must exist,
+    and the variables must be set, before collection imports the provider.
+    """
+    global _session_emulator
+    if not emulator_available() or _session_emulator is not None:
+        return
+    from local_runner import emulator
     from local_runner.config import LocalConfig
     from local_runner.ports import free_port
 
-    handle = Emulator(LocalConfig(state_dir=tmp_path_factory.mktemp("local-state"), emulator_port=free_port()))
-    handle.start()
+    _session_emulator = Emulator(LocalConfig(state_dir=Path(tempfile.mkdtemp(prefix="emulator-tests-")),
+                                             emulator_port=free_port()))
+    emulator.ensure_tls(_session_emulator.cfg)
+    os.environ["REQUESTS_CA_BUNDLE"] = str(_session_emulator.trust_bundle)
+    os.environ["SSL_CERT_FILE"] = str(_session_emulator.trust_bundle)
+
+
+@pytest.fixture(scope="session")
+def emulator() -> Emulator:
+    """The emulator on a free port with fresh state; the provider is pointed at it for the session."""
+    if _session_emulator is None:
+        pytest.skip(NO_EMULATOR_HERE)
+    _session_emulator.start()
     patch = pytest.MonkeyPatch()
-    patch.setenv("REQUESTS_CA_BUNDLE", str(handle.trust_bundle))
-    patch.setenv("SSL_CERT_FILE", str(handle.trust_bundle))
-    patch.setenv("AIRFLOW_CONN_DBT_CLOUD_DEFAULT", handle.connection_json)
+    patch.setenv("AIRFLOW_CONN_DBT_CLOUD_DEFAULT", _session_emulator.connection_json)
     try:
-        yield handle
+        yield _session_emulator
     finally:
         patch.undo()
-        handle.stop()
+        _session_emulator.stop()

@@ -2,26 +2,33 @@
 
 from __future__ import annotations
 
-import json
-import subprocess
-import sys
-from pathlib import Path
+import asyncio
+import time
 
 import pytest
+from airflow.providers.dbt.cloud.hooks.dbt import DbtCloudHook
+from airflow.providers.dbt.cloud.triggers.dbt import DbtCloudRunJobTrigger
 
 from tests.emulator.provider_helpers import hook, reset_job
 
 pytestmark = pytest.mark.e2e
-ROOT = Path(__file__).resolve().parents[2]
+
+
+async def _first_event_and_details(run_id: int, seconds: float) -> dict:
+    trigger = DbtCloudRunJobTrigger(
+        conn_id="dbt_cloud_default", run_id=run_id, end_time=time.time() + seconds, poll_interval=0.5, account_id=None
+    )
+    event = None
+    async for fired in trigger.run():
+        event = fired.payload
+        break
+    details = await DbtCloudHook("dbt_cloud_default").get_job_details(run_id, include_related=["run_steps"])
+    return {"event": event, "details": details["data"]}
 
 
 def _probe(run_id: int, seconds: float) -> dict:
-    done = subprocess.run(
-        [sys.executable, "-m", "tests.emulator.trigger_probe", str(run_id), str(seconds)],
-        cwd=ROOT, capture_output=True, text=True, timeout=seconds + 120,
-    )
-    assert done.returncode == 0, done.stderr[-3000:]
-    return json.loads(done.stdout.strip().splitlines()[-1])
+    """Runs the trigger as the triggerer does: aiohttp over TLS, trusting SSL_CERT_FILE (see conftest)."""
+    return asyncio.run(_first_event_and_details(run_id, seconds))
 
 
 def test_trigger_polls_until_success_and_reads_details(emulator):

@@ -88,6 +88,15 @@ def test_compose_adds_the_emulator_on_the_airflow_network(compose):
     assert all(p.startswith("127.0.0.1:") for p in service["ports"]), "publish the emulator on loopback only"
 
 
+def test_emulator_image_shares_the_airflow_uid_for_the_warehouse_volume():
+    dockerfile = ROOT / "emulator" / "Dockerfile"
+    if not dockerfile.exists():
+        pytest.skip("the emulator's folder is not in this environment (inside the Astro image)")
+    lines = dockerfile.read_text().splitlines()
+    assert "USER 50000" in lines, "the Astro image's astro user is uid 50000; both must write the warehouse volume"
+    assert lines[0].startswith("#") and any(l.startswith("FROM python:3.11") for l in lines)
+
+
 @pytest.mark.parametrize("name", AIRFLOW_SERVICES)
 def test_compose_makes_airflow_trust_the_emulator_certificate(compose, name):
     emulator = compose["services"]["dbt-cloud-emulator"]

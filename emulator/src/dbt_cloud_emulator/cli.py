@@ -1,4 +1,4 @@
-"""`python -m dbt_cloud_emulator serve [--host H] [--port P] [--state-dir DIR]` and `... healthcheck`."""
+"""`python -m dbt_cloud_emulator serve [--host H] [--port P] [--state-dir DIR]`, `... tls` and `... healthcheck`."""
 
 from __future__ import annotations
 
@@ -28,7 +28,15 @@ def main(argv: list[str] | None = None) -> int:
     check = commands.add_parser("healthcheck", help="Exit 0 if the emulator on this machine answers its health check.")
     check.add_argument("--port", type=int, help=f"Port (env {ENV_PREFIX}PORT, default 8443).")
     check.add_argument("--state-dir", type=Path, help=f"State folder, for its CA (env {ENV_PREFIX}STATE_DIR).")
+    tls_cmd = commands.add_parser(
+        "tls", help="Create (or reuse) the CA, server certificate and trust bundle, print the bundle's path, and exit.")
+    tls_cmd.add_argument("--state-dir", type=Path, help=f"State folder (env {ENV_PREFIX}STATE_DIR).")
     args = parser.parse_args(argv)
+    if args.command == "tls":
+        # Clients that read their trust settings once at import (aiohttp) need the bundle before they start.
+        settings = Settings.from_env(state_dir=args.state_dir)
+        print(ensure_tls(settings.tls_dir, settings.tls_extra_hosts).trust_bundle)
+        return 0
     if args.command == "healthcheck":
         return healthcheck(Settings.from_env(port=args.port, state_dir=args.state_dir))
 

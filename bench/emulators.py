@@ -1,0 +1,113 @@
+"""A bench-owned dbt Cloud emulator: started on a free port with its own state and DBT_CLOUD_EMULATOR_* knobs."""
+
+from __future__ import annotations
+
+import contextlib
+import re
+from collections import Counter
+from collections.abc import Iterator
+from dataclasses import dataclass
+from pathlib import Path
+
+import requests
+
+from local_runner import emulator as emulator_process
+from local_runner import processes
+from local_runner.config import LocalConfig
+from local_runner.ports import free_port
+
+TOKEN = "dbtc_emulator_local_token"
+ACCOUNT_ID = 12345
+# One line per request in the emulator's log: "GET /api/v2/accounts/12345/runs/100001/ 200 1.2ms".
+_REQUEST_LINE = re.compile(r"dbt_cloud_emulator\.requests: (?P<method>[A-Z]+) (?P<path>\S+) (?P<status>\S+) [\d.]+ms$")
+_RUN_PATH = re.compile(r"^/api/v2/accounts/\d+/runs/(?P<run_id>\d+)/")
+
+
+@dataclass(frozen=True)
+class BenchEmulator:
+    cfg: LocalConfig
+
+    @property
+    def url(self) -> str:
+        return self.cfg.emulator_url
+
+    @property
+    def host(self) -> str:
+        return f"localhost:{self.cfg.emulator_port}"
+
+    @property
+    def trust_bundle(self) -> Path:
+        return self.cfg.trust_bundle
+
+    @property
+    def log_file(self) -> Path:
+        return emulator_process.component(self.cfg).log_file(self.cfg)
+
+    @property
+    def pid(self) -> int | None:
+        return processes.running_pid(self.cfg, emulator_process.component(self.cfg))
+
+    def provider_env(self) -> dict[str, str]:
+        """What a process running the provider needs to reach and trust this emulator."""
+        connection = ('{"conn_type": "dbt_cloud", "host": "%s", "login": "%d", "password": "%s"}'
+                      % (self.host, ACCOUNT_ID, TOKEN))
+        return {"AIRFLOW_CONN_DBT_CLOUD_DEFAULT": connection, "REQUESTS_CA_BUNDLE": str(self.trust_bundle),
+                "SSL_CERT_FILE": str(self.trust_bundle)}
+
+    def session(self) -> requests.Session:
+        session = requests.Session()
+        session.headers["Authorization"] = f"Token {TOKEN}"
+        session.verify = str(self.trust_bundle)
+        session.trust_env = False  # else REQUESTS_CA_BUNDLE in the shell would override `verify`
+        return session
+
+    def api(self, session: requests.Session, method: str, path: str, **kwargs) -> dict:
+        response = session.request(method, f"{self.url}/api/v2/accounts/{ACCOUNT_ID}/{path}", timeout=60, **kwargs)
+        response.raise_for_status()
+        return response.json()["data"]
+
+    def stats(self) -> dict:
+        response = requests.get(f"{self.url}/_emulator/stats", verify=str(self.trust_bundle), timeout=30)
+        response.raise_for_status()
+        return response.json()
+
+    def requests_by_run(self) -> tuple[Counter[int], Counter[str]]:
+        """From the request log: run-status GETs per run id, and every /api/ request per method and route kind."""
+        status_gets: Counter[int] = Counter()
+        api_calls: Counter[str] = Counter()
+        for line in self.log_file.read_text(errors="replace").splitlines():
+            match = _REQUEST_LINE.search(line)
+            if not match or not match["path"].startswith("/api/"):
+                continue
+            run = _RUN_PATH.match(match["path"])
+            if match["method"] == "GET" and run and match["path"] == run.group(0):
+                status_gets[int(run["run_id"])] += 1
+            api_calls[f"{match['method']} {'run status' if run and match['path'] == run.group(0) else match['path']}"] += 1
+        return status_gets, api_calls
+
+
+def start(state_dir: Path, **knobs: object) -> BenchEmulator:
+    """Start an emulator; knobs are settings by name, e.g. synthetic_seconds=60 -> DBT_CLOUD_EMULATOR_SYNTHETIC_SECONDS."""
+    cfg = LocalConfig(state_dir=state_dir, emulator_port=free_port())
+    env = {**emulator_process.environment(cfg),
+           **{f"DBT_CLOUD_EMULATOR_{name.upper()}": str(value) for name, value in knobs.items()}}
+    pid = processes.spawn(cfg, emulator_process.component(cfg), env)
+    try:
+        emulator_process.wait_healthy(cfg, pid)
+    except emulator_process.StartError:
+        stop(BenchEmulator(cfg))
+        raise
+    return BenchEmulator(cfg)
+
+
+def stop(emulator: BenchEmulator) -> None:
+    processes.stop(emulator.cfg, emulator_process.component(emulator.cfg))
+
+
+@contextlib.contextmanager
+def running(state_dir: Path, **knobs: object) -> Iterator[BenchEmulator]:
+    emulator = start(state_dir, **knobs)
+    try:
+        yield emulator
+    finally:
+        stop(emulator)

@@ -31,6 +31,7 @@ logs:
 	@$(VENV_PY) -m local_runner logs $(SERVICE) $(if $(FOLLOW),--follow)
 
 test: install
+	@$(PYTHON) -m local_runner.browser_install
 	@$(EMULATOR_PY) -m pytest emulator/tests
 	@$(VENV_PY) -m pytest tests
 

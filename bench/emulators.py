@@ -71,24 +71,19 @@ class BenchEmulator:
         response.raise_for_status()
         return response.json()
 
-    def requests_by_run(self) -> tuple[Counter[int], Counter[str]]:
-        """From the request log: run-status GETs per run id, and every /api/ request per method and route kind."""
-        status_gets: Counter[int] = Counter()
-        api_calls: Counter[str] = Counter()
+    def status_gets_by_run(self) -> Counter[int]:
+        """From the request log: how many run-status GETs (GET runs/{id}/) each run got."""
+        gets: Counter[int] = Counter()
         for line in self.log_file.read_text(errors="replace").splitlines():
             match = _REQUEST_LINE.search(line)
-            if not match or not match["path"].startswith("/api/"):
-                continue
-            run = _RUN_PATH.match(match["path"])
-            if match["method"] == "GET" and run and match["path"] == run.group(0):
-                status_gets[int(run["run_id"])] += 1
-            api_calls[f"{match['method']} {'run status' if run and match['path'] == run.group(0) else match['path']}"] += 1
-        return status_gets, api_calls
+            run = _RUN_PATH.match(match["path"]) if match and match["method"] == "GET" else None
+            if run and match["path"] == run.group(0):
+                gets[int(run["run_id"])] += 1
+        return gets
 
 
-def start(state_dir: Path, **knobs: object) -> BenchEmulator:
-    """Start an emulator; knobs are settings by name, e.g. synthetic_seconds=60 -> DBT_CLOUD_EMULATOR_SYNTHETIC_SECONDS."""
-    cfg = LocalConfig(state_dir=state_dir, emulator_port=free_port())
+def start(cfg: LocalConfig, **knobs: object) -> BenchEmulator:
+    """Start the emulator of `cfg`; knobs are settings by name, e.g. synthetic_seconds=60 -> DBT_CLOUD_EMULATOR_SYNTHETIC_SECONDS."""
     env = {**emulator_process.environment(cfg),
            **{f"DBT_CLOUD_EMULATOR_{name.upper()}": str(value) for name, value in knobs.items()}}
     pid = processes.spawn(cfg, emulator_process.component(cfg), env)
@@ -106,7 +101,8 @@ def stop(emulator: BenchEmulator) -> None:
 
 @contextlib.contextmanager
 def running(state_dir: Path, **knobs: object) -> Iterator[BenchEmulator]:
-    emulator = start(state_dir, **knobs)
+    """An emulator alone, on a free port, with its own state folder."""
+    emulator = start(LocalConfig(state_dir=state_dir, emulator_port=free_port()), **knobs)
     try:
         yield emulator
     finally:

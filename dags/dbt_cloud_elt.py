@@ -49,18 +49,23 @@ log = logging.getLogger(__name__)
 def dbt_cloud_elt():
     @task
     def extract_orders() -> list[dict]:
+        # A stand-in for the source system's API: five new orders, numbered after the last landed.
         first_id = max_landed_order_id(settings.warehouse_dir) + 1
         order_date = get_current_context()["dag_run"].run_after.date().isoformat()
         return [
-            {"order_id": order_id, "customer_id": order_id % 100 + 1, "order_date": order_date,
-             "amount": f"{10 + order_id % 7 * 2.5:.2f}"}
+            {
+                "order_id": order_id,
+                "customer_id": order_id % 20 + 1,  # the demo project seeds customers 1-20
+                "order_date": order_date,
+                "amount": f"{10 + order_id % 7 * 2.5:.2f}",
+            }
             for order_id in range(first_id, first_id + 5)
         ]
 
     @task
     def load_orders(orders: list[dict]) -> dict:
         context = get_current_context()
-        landed_at = datetime.now(timezone.utc).replace(tzinfo=None).isoformat(timespec="seconds")
+        landed_at = datetime.now(timezone.utc).isoformat(timespec="seconds")
         file_name = re.sub(r"[^\w.-]", "_", context["run_id"])
         path = write_landing_file(
             settings.warehouse_dir, "orders", file_name, ORDER_COLUMNS,
@@ -86,8 +91,10 @@ def dbt_cloud_elt():
         day = next((row for row in rows if row["order_date"] == delivery["order_date"]), None)
         if day is None:
             raise ValueError(f"landed_daily_revenue.csv has no row for {delivery['order_date']}")
+        # The export writes last_landed_at in UTC, without an offset.
+        last_landed_at = datetime.fromisoformat(day["last_landed_at"]).replace(tzinfo=timezone.utc)
         if (
-            datetime.fromisoformat(day["last_landed_at"]) < datetime.fromisoformat(delivery["landed_at"])
+            last_landed_at < datetime.fromisoformat(delivery["landed_at"])
             or int(day["order_count"]) < delivery["order_count"]
             or Decimal(day["revenue"]) < Decimal(delivery["revenue"])
         ):

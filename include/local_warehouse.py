@@ -35,15 +35,17 @@ def write_landing_file(
 ) -> Path:
     """Write rows as `<name>.csv` under landing/<table>/, atomically.
 
-    dbt reads every `*.csv` in the folder, so the file appears under its final name only once
-    complete; writing it again (an Airflow retry) replaces it.
+    dbt reads every `*.csv` in the folder, so the file gets its final name only once complete
+    (the partial name does not end in .csv); writing it again (an Airflow retry) replaces it.
     """
     folder = landing_dir(warehouse_dir, table)
     folder.mkdir(parents=True, exist_ok=True)
     final = folder / f"{name}.csv"
     partial = folder / f".{name}.csv.partial"
     with partial.open("w", newline="") as file:
-        writer = csv.DictWriter(file, fieldnames=list(columns))
+        # "\n" like the project's seed files: DuckDB, given the first file's dialect, silently
+        # skips the rows of a file that ends its lines with csv's default "\r\n".
+        writer = csv.DictWriter(file, fieldnames=list(columns), lineterminator="\n")
         writer.writeheader()
         writer.writerows(rows)
     os.replace(partial, final)

@@ -69,7 +69,7 @@ def environment(cfg: LocalConfig) -> dict[str, str]:
         "SSL_CERT_FILE": str(cfg.trust_bundle),
         "LOCAL_WAREHOUSE_DIR": str(cfg.warehouse_dir),
     }
-    env.update({k: v for k, v in dotenv_values(cfg.root / ".env").items() if v is not None})
+    env.update({k: v for k, v in dotenv_values(cfg.dotenv).items() if v is not None})
     return env
 
 

@@ -41,6 +41,11 @@ class LocalConfig:
 
 
     @property
+    def dotenv(self) -> Path:
+        """The user's .env; tests point ASTRO_DOTENV_PATH elsewhere so a developer's .env never leaks in."""
+        return Path(os.environ.get("ASTRO_DOTENV_PATH") or self.root / ".env")
+
+    @property
     def airflow_home(self) -> Path:
         return self.state_dir / "airflow"
 

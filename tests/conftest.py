@@ -16,7 +16,7 @@ from pathlib import Path
 
 import pytest
 
-ROOT = Path(__file__).resolve().parent.parent
+from tests.environment import NO_EMULATOR_HERE, ROOT, emulator_available
 
 # Airflow reads its home when first imported: give the session its own, so tests never touch the
 # metadata DB of `make start`, and never read a developer's .env (the settings module honours this).
@@ -27,14 +27,6 @@ os.environ["ASTRO_DOTENV_PATH"] = os.devnull
 
 EMULATOR_TOKEN = "dbtc_emulator_local_token"
 EMULATOR_ACCOUNT_ID = 12345
-NO_EMULATOR_HERE = (
-    "the dbt Cloud emulator is not in this environment (inside the Astro image, `astro dev pytest` "
-    "has neither the emulator nor dbt, by design): run `make test` on the host to run this test"
-)
-
-
-def emulator_available() -> bool:
-    return (ROOT / "emulator" / "pyproject.toml").exists()
 
 
 @pytest.fixture(scope="session")
@@ -142,3 +134,28 @@ def emulator() -> Emulator:
     finally:
         patch.undo()
         _session_emulator.stop()
+
+
+@pytest.fixture(scope="module")
+def local_stack(tmp_path_factory):
+    """The emulator and Airflow's four processes, as `make start` runs them, in a throwaway state folder."""
+    if not emulator_available():
+        pytest.skip(NO_EMULATOR_HERE)
+    from local_runner import stack
+    from local_runner.config import LocalConfig
+    from local_runner.ports import free_port
+
+    # The session's `emulator` fixture may point this at another emulator; the stack's Airflow must
+    # use its own connection from airflow_settings.yaml, as after a real `make start`.
+    patch = pytest.MonkeyPatch()
+    patch.delenv("AIRFLOW_CONN_DBT_CLOUD_DEFAULT", raising=False)
+    cfg = LocalConfig(state_dir=tmp_path_factory.mktemp("stack"), airflow_port=free_port(), emulator_port=free_port())
+    try:
+        try:
+            stack.start(cfg)
+        except SystemExit as exc:  # start() reports with SystemExit for the CLI; here it is a failure
+            pytest.fail(f"the local stack did not start: {exc}", pytrace=False)
+        yield cfg
+    finally:
+        stack.stop_all(cfg)
+        patch.undo()

@@ -1,5 +1,5 @@
-"""Fixtures for the browser test: an isolated local stack (what `make start` runs, on free ports) and
-headless Chromium (Debian's /usr/bin/chromium, driven by Playwright)."""
+"""Fixtures for the browser test: headless Chromium (Debian's /usr/bin/chromium, driven by Playwright)
+against the isolated `local_stack` of tests/conftest.py."""
 
 from __future__ import annotations
 
@@ -23,35 +23,6 @@ CHROMIUM_ARGS = [
     "--disable-component-update",
     "--disable-sync",
 ]
-
-
-@pytest.fixture(scope="module")
-def local_stack(tmp_path_factory, monkeypatch_module):
-    """The emulator and Airflow's four processes, as `make start` runs them, in a throwaway state folder."""
-    from local_runner import stack
-    from local_runner.config import LocalConfig
-    from local_runner.ports import free_port
-
-    # The session's `emulator` fixture points this at another emulator; the stack's Airflow must use
-    # its own connection from airflow_settings.yaml, as after a real `make start`.
-    monkeypatch_module.delenv("AIRFLOW_CONN_DBT_CLOUD_DEFAULT", raising=False)
-    cfg = LocalConfig(state_dir=tmp_path_factory.mktemp("browser-stack"), airflow_port=free_port(),
-                      emulator_port=free_port())
-    try:
-        try:
-            stack.start(cfg)
-        except SystemExit as exc:  # start() reports with SystemExit for the CLI; here it is a failure
-            pytest.fail(f"the local stack did not start: {exc}", pytrace=False)
-        yield cfg
-    finally:
-        stack.stop_all(cfg)
-
-
-@pytest.fixture(scope="module")
-def monkeypatch_module():
-    patch = pytest.MonkeyPatch()
-    yield patch
-    patch.undo()
 
 
 def emulator_certificate_pin(server_cert: Path) -> str:

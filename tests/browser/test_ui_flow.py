@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import re
 import time
-from urllib.parse import quote, unquote
+from urllib.parse import quote, unquote, urlsplit
 
 import pytest
 
@@ -50,6 +50,9 @@ def open_dag_from_list(page, airflow_url: str) -> None:
     while True:
         page.get_by_role("textbox", name="Search Dags").fill(DAG_ID)
         try:
+            # The search is debounced and then written into the URL: if a click navigates first, that late
+            # write lands on the next page's URL. Once the list shows the one match, the search is done.
+            page.get_by_role("heading", name=re.compile(r"^1 Dags?$")).wait_for(timeout=5000)
             link.wait_for(timeout=5000)
             break
         except PlaywrightTimeout:
@@ -57,8 +60,10 @@ def open_dag_from_list(page, airflow_url: str) -> None:
                 pytest.fail(f"{DAG_ID} was not in the Dags list after 90 s: see `make logs SERVICE=dag-processor`")
             page.reload()
     link.click()
-    page.wait_for_url(f"{airflow_url}/dags/{DAG_ID}")
-    # The URL changes before the Dag page has replaced the list and loaded: wait for what the next steps use.
+    page.wait_for_url(re.compile(rf"^{re.escape(airflow_url)}/dags/{DAG_ID}(\?.*)?$"))
+    # The URL changes before the Dag page replaces the list, whose every row has a pause toggle too:
+    # wait for the Dag page's own tabs, then for what the next steps use.
+    page.get_by_role("link", name="Overview", exact=True).wait_for()
     page.get_by_test_id("toggle-pause").wait_for()
     page.get_by_test_id(f"task-{TASK_ID}").wait_for()
 
@@ -80,8 +85,8 @@ def open_trigger_dialog(page):
 def trigger_single_run(page, dialog) -> str:
     """Press Trigger (a single run, the dialog's default); returns the id of the Dag run the UI then opens."""
     dialog.get_by_role("button", name="Trigger", exact=True).click()
-    page.wait_for_url(re.compile(rf"/dags/{DAG_ID}/runs/[^/]+$"))
-    dag_run_id = unquote(page.url.rsplit("/", 1)[1])
+    page.wait_for_url(re.compile(rf"/dags/{DAG_ID}/runs/[^/?]+(\?.*)?$"))
+    dag_run_id = unquote(urlsplit(page.url).path.rsplit("/", 1)[1])
     # As with the Dag page, the URL changes first: wait until the run's own page shows it.
     page.get_by_test_id("header-card").get_by_role("heading", name=dag_run_id, exact=True).wait_for()
     return dag_run_id

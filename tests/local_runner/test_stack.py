@@ -7,50 +7,38 @@ import socket
 import pytest
 import requests
 
-from conftest import NO_EMULATOR_HERE, emulator_available
+from tests.environment import NO_EMULATOR_HERE, emulator_available
 
 pytestmark = pytest.mark.skipif(not emulator_available(), reason=NO_EMULATOR_HERE)
 
 
-@pytest.fixture(scope="module")
-def stack_cfg(tmp_path_factory):
-    from local_runner import stack
-    from local_runner.config import LocalConfig
-    from local_runner.ports import free_port
-
-    cfg = LocalConfig(state_dir=tmp_path_factory.mktemp("stack"), airflow_port=free_port(), emulator_port=free_port())
-    stack.start(cfg)
-    yield cfg
-    stack.stop_all(cfg)
-
-
-def test_start_serves_the_ui_with_admin_login(stack_cfg):
-    resp = requests.post(f"{stack_cfg.airflow_url}/auth/token", json={"username": "admin", "password": "admin"}, timeout=10)
+def test_start_serves_the_ui_with_admin_login(local_stack):
+    resp = requests.post(f"{local_stack.airflow_url}/auth/token", json={"username": "admin", "password": "admin"}, timeout=10)
     assert resp.status_code in (200, 201), resp.text
     token = resp.json()["access_token"]
-    dags = requests.get(f"{stack_cfg.airflow_url}/api/v2/dags", headers={"Authorization": f"Bearer {token}"}, timeout=10)
+    dags = requests.get(f"{local_stack.airflow_url}/api/v2/dags", headers={"Authorization": f"Bearer {token}"}, timeout=10)
     assert dags.ok and dags.json()["total_entries"] >= 1
-    wrong = requests.post(f"{stack_cfg.airflow_url}/auth/token", json={"username": "admin", "password": "nope"}, timeout=10)
+    wrong = requests.post(f"{local_stack.airflow_url}/auth/token", json={"username": "admin", "password": "nope"}, timeout=10)
     assert wrong.status_code in (401, 403)
-    assert requests.get(f"{stack_cfg.airflow_url}/auth/login", timeout=10).ok, "the login page is served"
+    assert requests.get(f"{local_stack.airflow_url}/auth/login", timeout=10).ok, "the login page is served"
 
 
-def test_start_applies_airflow_settings_with_the_emulator_on_localhost(stack_cfg):
+def test_start_applies_airflow_settings_with_the_emulator_on_localhost(local_stack):
     from local_runner import airflow
 
-    conn = airflow.api_session(stack_cfg).get(f"{stack_cfg.airflow_url}/api/v2/connections/dbt_cloud_default", timeout=10).json()
+    conn = airflow.api_session(local_stack).get(f"{local_stack.airflow_url}/api/v2/connections/dbt_cloud_default", timeout=10).json()
     assert conn["conn_type"] == "dbt_cloud"
-    assert conn["host"] == f"localhost:{stack_cfg.emulator_port}"
+    assert conn["host"] == f"localhost:{local_stack.emulator_port}"
     assert conn["login"] == "12345"
 
 
-def test_start_twice_is_harmless(stack_cfg, capsys):
+def test_start_twice_is_harmless(local_stack, capsys):
     from local_runner import stack
     from local_runner.processes import running_pid
 
-    before = {c.name: running_pid(stack_cfg, c) for c in stack.all_components(stack_cfg)}
-    stack.start(stack_cfg)
-    after = {c.name: running_pid(stack_cfg, c) for c in stack.all_components(stack_cfg)}
+    before = {c.name: running_pid(local_stack, c) for c in stack.all_components(local_stack)}
+    stack.start(local_stack)
+    after = {c.name: running_pid(local_stack, c) for c in stack.all_components(local_stack)}
     assert before == after and all(after.values())
     assert "Starting" not in capsys.readouterr().out
 

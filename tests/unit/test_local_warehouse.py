@@ -31,3 +31,9 @@ def test_the_high_water_mark_spans_all_landed_files(tmp_path):
 def test_a_missing_export_says_the_job_has_not_written_it(tmp_path):
     with pytest.raises(FileNotFoundError, match="the dbt job has not exported landed_daily_revenue.csv yet"):
         read_export(tmp_path, "landed_daily_revenue.csv")
+
+
+def test_landing_files_end_lines_like_the_seed_files(tmp_path):
+    # DuckDB silently skips a file with "\r\n" line ends when the first file it reads uses "\n".
+    path = write_landing_file(tmp_path, "orders", "run_1", ORDER_COLUMNS, [order(5)])
+    assert b"\r" not in path.read_bytes()

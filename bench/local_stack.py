@@ -1,0 +1,67 @@
+"""A local Airflow stack (local_runner.stack) on free ports whose DAGs folder is bench/dags/.
+
+local_runner reads the DAGs, plugins, include and airflow_settings.yaml from its project root, so
+the bench gives it a root of symlinks: the real environments, include/ and settings, with
+dags -> bench/dags. The emulator is started first with the bench's knobs; stack.start() keeps it.
+"""
+
+from __future__ import annotations
+
+import contextlib
+from collections.abc import Iterator
+from pathlib import Path
+
+import psutil
+
+from bench import emulators
+from local_runner import processes, stack
+from local_runner.airflow import components
+from local_runner.config import PROJECT_ROOT, LocalConfig
+from local_runner.ports import free_port
+
+LINKED = (".venv", "emulator", "include", "plugins", "airflow_settings.yaml")
+
+
+def bench_root(where: Path) -> Path:
+    root = where / "root"
+    root.mkdir(parents=True, exist_ok=True)
+    for name in LINKED:
+        (root / name).symlink_to(PROJECT_ROOT / name)
+    (root / "dags").symlink_to(PROJECT_ROOT / "bench" / "dags")
+    return root
+
+
+@contextlib.contextmanager
+def running(where: Path, parallelism: int, **emulator_knobs: object) -> Iterator[LocalConfig]:
+    cfg = LocalConfig(root=bench_root(where), state_dir=where / "state", airflow_port=free_port(),
+                      emulator_port=free_port(), parallelism=parallelism)
+    try:
+        emulators.start(cfg, **emulator_knobs)
+        stack.start(cfg)
+        yield cfg
+    finally:
+        stack.stop_all(cfg)
+
+
+def restart_emulator(cfg: LocalConfig, **knobs: object) -> emulators.BenchEmulator:
+    """Same port and state, new knobs (the synthetic run length is a server setting)."""
+    emulators.stop(emulators.BenchEmulator(cfg))
+    return emulators.start(cfg, **knobs)
+
+
+def component_pid(cfg: LocalConfig, name: str) -> int | None:
+    return processes.running_pid(cfg, next(c for c in components(cfg) if c.name == name))
+
+
+def tree_rss_bytes(pid: int) -> int:
+    """Resident memory of a process and all its descendants (the triggerer runs its triggers in a child)."""
+    try:
+        parent = psutil.Process(pid)
+        family = [parent, *parent.children(recursive=True)]
+    except psutil.NoSuchProcess:
+        return 0
+    total = 0
+    for proc in family:
+        with contextlib.suppress(psutil.NoSuchProcess):
+            total += proc.memory_info().rss
+    return total

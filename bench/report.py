@@ -1,0 +1,115 @@
+"""The Markdown table the README embeds (bench/results/README-table.md), from the results JSON files."""
+
+from __future__ import annotations
+
+from bench.machine import one_line
+
+MODE_NAMES = {"provider_defaults": "provider defaults", "template_sync": "template sync",
+              "template_deferrable": "template deferrable"}
+
+
+def _verdict(met: bool | None, missed_by: str = "") -> str:
+    if met is None:
+        return "not measured"
+    return "met" if met else f"**missed** {missed_by}".rstrip()
+
+
+def goals(results: dict) -> list[tuple[str, str, str]]:
+    rows = []
+    overhead = results.get("overhead", {})
+    long_sync = next((r for r in overhead.get("summary", []) if r["job_id"] == 999 and r["mode"] == "template_sync"), None)
+    if long_sync:
+        ratio_ok, polls_ok = long_sync["ratio_mean"] <= 1.10, long_sync["status_requests_per_5s_of_run"] <= 1
+        rows.append(("Overhead ratio <= 1.10 for a 60 s job (template defaults), <= 1 status request per 5 s",
+                     f"ratio {long_sync['ratio_mean']:.3f} (mean of {long_sync['samples']}, max {long_sync['ratio_max']:.3f}); "
+                     f"{long_sync['status_requests_per_5s_of_run']:.2f} status requests per 5 s",
+                     _verdict(ratio_ok and polls_ok, "" if ratio_ok else f"by {long_sync['ratio_mean'] - 1.10:.3f}")))
+    deferrable = results.get("capacity", {}).get("deferrable")
+    if deferrable and deferrable.get("stages"):
+        top = deferrable["stages"][-1]
+        rss = top["triggerer_rss_mb"]
+        ok = (top["reached"] and top["n"] >= 500 and top["worker_slots_held_while_waiting"] == 0
+              and rss is not None and rss < 1024 and deferrable["all_runs_in_true_state"])
+        rows.append(("500 runs in flight, 0 worker slots held, triggerer < 1 GB RSS, every run in its true state",
+                     f"N={top['n']} {'reached' if top['reached'] else 'NOT reached'}; slots held "
+                     f"{top['worker_slots_held_while_waiting']}; triggerer {rss} MiB; true states: "
+                     f"{deferrable['all_runs_in_true_state']}", _verdict(ok)))
+    parse = results.get("parse_cost", {})
+    if "all_files_warm_seconds" in parse:
+        seconds = parse["all_files_warm_seconds"]
+        rows.append(("All example DAGs parse in < 1 s (warm)", f"{seconds:.3f} s for {parse['dag_count']} DAGs",
+                     _verdict(seconds < 1, f"by {seconds - 1:.3f} s")))
+    levels = {level["clients"]: level for level in results.get("emulator_throughput", {}).get("levels", [])}
+    if 100 in levels:
+        level = levels[100]
+        rate_ok, p99_ok = level["requests_per_s"] >= 1000, level["p99_ms"] < 50
+        missed = ", ".join(filter(None, ["" if rate_ok else f"rate by {1000 - level['requests_per_s']} req/s",
+                                         "" if p99_ok else f"p99 by {level['p99_ms'] - 50:.1f} ms"]))
+        rows.append(("Emulator >= 1,000 run-status req/s with p99 < 50 ms at 100 clients",
+                     f"{level['requests_per_s']} req/s, p99 {level['p99_ms']} ms", _verdict(rate_ok and p99_ok, missed)))
+    if "wall_seconds" in results:
+        minutes = results["wall_seconds"] / 60
+        rows.append(("`make bench` under 15 minutes", f"{minutes:.1f} min", _verdict(minutes < 15, f"by {minutes - 15:.1f} min")))
+    return rows
+
+
+def _table(header: list[str], rows: list[list]) -> list[str]:
+    return [f"| {' | '.join(header)} |", f"|{'|'.join('---' for _ in header)}|",
+            *(f"| {' | '.join(str(cell) for cell in row)} |" for row in rows)]
+
+
+def markdown(results: dict) -> str:
+    machine = results["machine"]
+    lines = [f"Measured {results['finished_at']} on: {one_line(machine)}; load average at start "
+             f"{machine['load_average_at_start']}, at end {results.get('load_average_at_end')}. "
+             f"`make bench` wall time {results.get('wall_seconds', 0) / 60:.1f} min"
+             f"{' (quick mode: tiny N, not for reading)' if results.get('quick') else ''}.", ""]
+    lines += ["**Goals**", "", *_table(["goal", "measured", "verdict"], [list(r) for r in goals(results)]), ""]
+    if "summary" in results.get("overhead", {}):
+        lines += ["**1. Overhead** (dag.test() of bench DAGs; ratio = Airflow task duration / dbt run started_at->finished_at)", ""]
+        lines += _table(["job", "mode", "check_interval", "dbt run s", "task s", "ratio mean (max)", "API requests/run",
+                         "status req per 5 s"],
+                        [[r["job_id"], MODE_NAMES[r["mode"]] + (" (deferrable)" if r["deferrable"] else ""),
+                          r["check_interval"], r["dbt_run_seconds"], r["task_seconds"],
+                          f"{r['ratio_mean']:.3f} ({r['ratio_max']:.3f})", r["api_requests_per_run"],
+                          r["status_requests_per_5s_of_run"]] for r in results["overhead"]["summary"]])
+        lines.append("")
+    capacity = results.get("capacity", {})
+    if "deferrable" in capacity:
+        lines += [f"**2. Capacity** (local stack, LocalExecutor parallelism {capacity['parallelism']}, one triggerer, "
+                  "synthetic job 999; 1 run in 20 ends in error, 1 in 20 is cancelled)", ""]
+        rows = []
+        for experiment in (capacity["sync"], capacity["deferrable"]):
+            for stage in experiment["stages"]:
+                rows.append([experiment["label"], stage["n"], "yes" if stage["reached"] else "no",
+                             stage["seconds_to_all_started"], stage["worker_slots_held_while_waiting"],
+                             stage["triggerer_rss_mb"], stage["emulator_requests_per_s"],
+                             experiment["all_runs_in_true_state"]])
+        lines += _table(["form", "N in flight", "reached", "s to all started", "worker slots held while waiting",
+                         "triggerer RSS MiB", "emulator req/s", "every run in its true state"], rows)
+        lines.append("")
+    parse = results.get("parse_cost", {})
+    if "files" in parse:
+        lines += [f"**3. Parse cost** (DagBag, median of {parse['repeats']}; cold = fresh interpreter running "
+                  "tests/dags/parse_guard.py)", ""]
+        lines += _table(["file", "warm ms", "cold process s", "network/DB calls at parse"],
+                        [[f["file"], round(f["warm_seconds"] * 1000, 1), f["cold_process_seconds"],
+                          len(f["network_or_db_calls_at_parse"])] for f in parse["files"]]
+                        + [["**all files together**", round(parse["all_files_warm_seconds"] * 1000, 1), "", ""]])
+        lines.append("")
+    start = results.get("start_cost", {})
+    if "timings" in start:
+        lines += ["**4. Start cost** (temporary copy of the checkout, free ports)", ""]
+        lines += _table(["case", "wall s", "exit"], [[t["case"], t["seconds"], t["exit_code"]] for t in start["timings"]])
+        lines.append("")
+    throughput = results.get("emulator_throughput", {})
+    if "levels" in throughput:
+        lines += ["**5. Emulator throughput** (GET runs/{id}/, closed-loop aiohttp clients on the same machine)", ""]
+        lines += _table(["clients", "req/s", "p50 ms", "p99 ms", "errors", "server CPU (cores)"],
+                        [[level["clients"], level["requests_per_s"], level["p50_ms"], level["p99_ms"], level["errors"],
+                          level["server_cpu_share"]] for level in throughput["levels"]])
+        lines.append("")
+    failed = [name for name, value in results.items() if isinstance(value, dict) and "error" in value and name != "emulator_throughput"]
+    if failed:
+        lines += [f"Sections that failed: {', '.join(failed)} (see their JSON files)", ""]
+    return "\n".join(lines)

@@ -1,0 +1,16 @@
+"""What the test session can rely on here: the emulator exists on the host, not in the Astro image."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+
+NO_EMULATOR_HERE = (
+    "the dbt Cloud emulator is not in this environment (inside the Astro image, `astro dev pytest` "
+    "has neither the emulator nor dbt, by design): run `make test` on the host to run this test"
+)
+
+
+def emulator_available() -> bool:
+    return (ROOT / "emulator" / "pyproject.toml").exists()

@@ -9,6 +9,10 @@ DBT_STEPS = ["Clone Git Repository", "Create Profile from Connection DuckDB", "I
 
 
 def test_job_111_builds_the_project_and_keeps_artifacts_per_step(client):
+    # A delivery written with Windows line endings (Python's csv default) must be read, not skipped.
+    landing = client.emulator.state.settings.warehouse_dir / "landing" / "orders"
+    (landing / "900_crlf.csv").write_bytes(
+        b"order_id,customer_id,order_date,amount,landed_at\r\n9001,3,2030-01-02,12.50,2030-01-02T06:00:00+00:00\r\n")
     run = client.post(f"{V2}/jobs/111/run/", json={"cause": "engine test"}).json()["data"]
     done = wait_for_run(client, run["id"])
     assert done["status"] == 10, done["status_message"]
@@ -24,6 +28,8 @@ def test_job_111_builds_the_project_and_keeps_artifacts_per_step(client):
     built = {r["unique_id"]: r["status"] for r in results.json()["results"]}
     assert built["model.jaffle_shop.orders"] == "success" and built["model.jaffle_shop.stg_fx_rates"] == "success"
     assert set(built.values()) <= {"success", "pass"}
+    export = (client.emulator.state.settings.warehouse_dir / "exports" / "landed_daily_revenue.csv").read_text()
+    assert "2030-01-02,1,12.50" in export, export
     manifest = client.get(f"{V2}/runs/{run['id']}/artifacts/manifest.json", params={"step": 4}).json()
     assert manifest["metadata"]["dbt_schema_version"].startswith("https://schemas.getdbt.com/dbt/manifest/")
 

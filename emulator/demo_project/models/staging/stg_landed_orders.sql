@@ -16,7 +16,10 @@ with landed as (
             'amount': 'DECIMAL(10, 2)',
             'landed_at': 'TIMESTAMPTZ'
         },
-        filename = true
+        filename = true,
+        -- Sniff each file on its own: a multi-file read otherwise applies the first file's
+        -- dialect to all, and silently drops the rows of a file with other line endings (\r\n).
+        union_by_name = true
     )
 )
 

@@ -19,10 +19,10 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from airflow.providers.dbt.cloud.operators.dbt import DbtCloudRunJobOperator
 from airflow.sdk import dag
 
 from include.dbt_cloud_defaults import DEFAULT_ARGS
+from include.dbt_cloud_operators import ResilientDbtCloudRunJobOperator
 from include.dbt_cloud_settings import settings
 
 
@@ -35,13 +35,13 @@ from include.dbt_cloud_settings import settings
     tags=["dbt-cloud", "dependencies"],
 )
 def dbt_cloud_chained_jobs():
-    build_all_models = DbtCloudRunJobOperator(
+    build_all_models = ResilientDbtCloudRunJobOperator(
         task_id="build_all_models",
         job_id=settings.job_id,
         reuse_existing_run=True,
         check_interval=10,
     )
-    publish_marts = DbtCloudRunJobOperator(
+    publish_marts = ResilientDbtCloudRunJobOperator(
         task_id="publish_marts",
         job_id=settings.downstream_job_id,
         reuse_existing_run=True,

@@ -15,6 +15,8 @@ Two equivalent forms, side by side:
   waits for that run. Use it to do other work between triggering and waiting, or to wait for a
   run with a different timeout, retries or pool than the trigger.
 
+(Here through the template's `Resilient...` subclasses of both: same arguments, plus the fault
+handling described in `dbt_cloud_run_job`; in deferrable mode, stopping the task cancels its run.)
 Both poll every 10 s (see `dbt_cloud_run_job` for why). Both runs start together; dbt Cloud
 queues the second run of the same job behind the first, and the waiting tasks simply wait longer.
 """
@@ -23,11 +25,10 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from airflow.providers.dbt.cloud.operators.dbt import DbtCloudRunJobOperator
-from airflow.providers.dbt.cloud.sensors.dbt import DbtCloudJobRunSensor
 from airflow.sdk import dag
 
 from include.dbt_cloud_defaults import DEFAULT_ARGS
+from include.dbt_cloud_operators import ResilientDbtCloudJobRunSensor, ResilientDbtCloudRunJobOperator
 from include.dbt_cloud_settings import settings
 
 
@@ -40,19 +41,19 @@ from include.dbt_cloud_settings import settings
     tags=["dbt-cloud", "deferrable"],
 )
 def dbt_cloud_deferrable():
-    DbtCloudRunJobOperator(
+    ResilientDbtCloudRunJobOperator(
         task_id="run_job_deferrable",
         job_id=settings.job_id,
         deferrable=True,
         check_interval=10,
     )
 
-    trigger_job = DbtCloudRunJobOperator(
+    trigger_job = ResilientDbtCloudRunJobOperator(
         task_id="trigger_job",
         job_id=settings.job_id,
         wait_for_termination=False,
     )
-    DbtCloudJobRunSensor(
+    ResilientDbtCloudJobRunSensor(
         task_id="wait_for_job",
         run_id=trigger_job.output,
         deferrable=True,

@@ -28,10 +28,10 @@ import re
 from datetime import datetime, timezone
 from decimal import Decimal
 
-from airflow.providers.dbt.cloud.operators.dbt import DbtCloudRunJobOperator
 from airflow.sdk import dag, get_current_context, task
 
 from include.dbt_cloud_defaults import DEFAULT_ARGS
+from include.dbt_cloud_operators import ResilientDbtCloudRunJobOperator
 from include.dbt_cloud_settings import settings
 from include.local_warehouse import ORDER_COLUMNS, max_landed_order_id, read_export, write_landing_file
 
@@ -79,7 +79,7 @@ def dbt_cloud_elt():
             "landed_at": landed_at,
         }
 
-    transform_orders = DbtCloudRunJobOperator(
+    transform_orders = ResilientDbtCloudRunJobOperator(
         task_id="transform_orders",
         job_id=settings.job_id,
         check_interval=10,

@@ -19,10 +19,10 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from airflow.providers.dbt.cloud.operators.dbt import DbtCloudRunJobOperator
 from airflow.sdk import dag
 
 from include.dbt_cloud_defaults import DEFAULT_ARGS
+from include.dbt_cloud_operators import ResilientDbtCloudRunJobOperator
 from include.dbt_cloud_settings import settings
 
 
@@ -35,7 +35,7 @@ from include.dbt_cloud_settings import settings
     tags=["dbt-cloud", "lookup"],
 )
 def dbt_cloud_job_by_name():
-    DbtCloudRunJobOperator(
+    ResilientDbtCloudRunJobOperator(
         task_id="run_job_by_name",
         project_name=settings.project_name,
         environment_name=settings.environment_name,

@@ -22,14 +22,14 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from airflow.providers.dbt.cloud.hooks.dbt import DbtCloudHook
-from airflow.providers.dbt.cloud.operators.dbt import DbtCloudRunJobOperator
 from airflow.sdk import TriggerRule, dag, get_current_context, task
 from airflow.sdk.exceptions import AirflowFailException, AirflowSkipException
 
 from include.dbt_cloud_artifacts import ModelOutcome, model_outcomes, node_results
 from include.dbt_cloud_assets import DBT_CLOUD_MODELS, dbt_model_asset
 from include.dbt_cloud_defaults import DEFAULT_ARGS
+from include.dbt_cloud_hook import ResilientDbtCloudHook
+from include.dbt_cloud_operators import ResilientDbtCloudRunJobOperator
 from include.dbt_cloud_settings import settings
 
 
@@ -42,20 +42,20 @@ from include.dbt_cloud_settings import settings
     tags=["dbt-cloud", "assets", "artifacts"],
 )
 def dbt_cloud_model_results():
-    build_models = DbtCloudRunJobOperator(
+    build_models = ResilientDbtCloudRunJobOperator(
         task_id="build_models",
         job_id=settings.job_id,
         check_interval=10,
     )
 
     @task(trigger_rule=TriggerRule.ALL_DONE)
-    def collect_model_results(run_id: int) -> list[ModelOutcome]:
-        hook = DbtCloudHook(settings.conn_id)
-        run_results, manifest = node_results(hook, run_id, account_id=settings.account_id)
-        return model_outcomes(run_results, manifest)
+    def collect_model_results(job_run_id: int, job_run_url: str) -> list[ModelOutcome]:
+        hook = ResilientDbtCloudHook(settings.conn_id)  # artifacts downloads ride out API hiccups too
+        run_results, manifest = node_results(hook, job_run_id, account_id=settings.account_id)
+        return model_outcomes(run_results, manifest, job_run_url)
 
     @task(outlets=[DBT_CLOUD_MODELS], map_index_template="{{ model_name }}")
-    def record_model(model: ModelOutcome, run_url: str) -> None:
+    def record_model(model: ModelOutcome) -> None:
         context = get_current_context()
         context["model_name"] = model["name"]  # names the mapped task instance in the UI
         if model["status"] == "skipped":
@@ -68,13 +68,13 @@ def dbt_cloud_model_results():
                 "relation_name": model["relation_name"],
                 "rows_affected": model["rows_affected"],
                 "execution_time": model["execution_time"],
-                "dbt_cloud_run_url": run_url,
+                "dbt_cloud_run_url": model["run_url"],
             },
         )
 
-    # job_run_id and job_run_url are pushed as soon as the run is triggered, even if it fails.
-    models = collect_model_results(build_models.output["job_run_id"])
-    record_model.partial(run_url=build_models.output["job_run_url"]).expand(model=models)
+    # The operator pushes job_run_id and job_run_url as soon as the run starts, even if it fails.
+    models = collect_model_results(build_models.output["job_run_id"], build_models.output["job_run_url"])
+    record_model.expand(model=models)
 
 
 dbt_cloud_model_results()

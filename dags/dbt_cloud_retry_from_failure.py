@@ -24,10 +24,10 @@ from __future__ import annotations
 
 from datetime import datetime, timedelta
 
-from airflow.providers.dbt.cloud.operators.dbt import DbtCloudRunJobOperator
 from airflow.sdk import dag
 
 from include.dbt_cloud_defaults import DEFAULT_ARGS
+from include.dbt_cloud_operators import ResilientDbtCloudRunJobOperator
 from include.dbt_cloud_settings import settings
 
 
@@ -40,7 +40,7 @@ from include.dbt_cloud_settings import settings
     tags=["dbt-cloud", "retry"],
 )
 def dbt_cloud_retry_from_failure():
-    DbtCloudRunJobOperator(
+    ResilientDbtCloudRunJobOperator(
         task_id="build_with_late_data",
         job_id=settings.retry_job_id,
         retry_from_failure=True,

@@ -1,8 +1,10 @@
 """
 ### Run a dbt Cloud job and wait for it
 
-The starting point: trigger one dbt Cloud job with the official provider's
-`DbtCloudRunJobOperator`, wait until the run finishes, and fail the task if the run fails.
+The starting point: trigger one dbt Cloud job, wait until the run finishes, and fail the task
+if the run fails. The operator is the official provider's `DbtCloudRunJobOperator`, through its
+subclass `ResilientDbtCloudRunJobOperator`: same arguments, XComs and link, plus the fault
+handling described under **Faults** below.
 Use it whenever a dbt Cloud job must run at a point in an Airflow pipeline.
 
 - **Which job:** the job id comes from `DBT_CLOUD_JOB_ID` and the account id from
@@ -20,16 +22,26 @@ Use it whenever a dbt Cloud job must run at a point in an Airflow pipeline.
   only stops the waiting; the run itself keeps going in dbt Cloud, behind the link.
 - When a run fails, the task log shows the failed step and the dbt models or tests that failed
   (`include/dbt_cloud_callbacks.py`).
+- **Faults (every example DAG):** `ResilientDbtCloudRunJobOperator` (`include/dbt_cloud_operators.py`)
+  is the provider's operator plus: API calls retry 429 (after its Retry-After), 5xx, dropped
+  connections and timeouts (about a minute of trouble; `hook_params` does the same for the
+  deferrable wait); a trigger is never re-sent blindly, and every run's `cause` carries the
+  task's key (`[airflow-task ...]`), so a retry (`retries=2`) re-attaches to the run an earlier
+  try started, even one that already succeeded, instead of running the job twice. A failed or
+  cancelled run is run again by the retry; clearing the task always runs it again. 401, 403,
+  404 and 400 fail at once, without retries, naming the fix. Stopping the task (timeout, mark
+  failed, clear) cancels its run, deferrable or not. `reuse_existing_run` is not needed for
+  this (it joins any run of the job in progress, whoever started it): see `dbt_cloud_chained_jobs`.
 """
 
 from __future__ import annotations
 
 from datetime import datetime
 
-from airflow.providers.dbt.cloud.operators.dbt import DbtCloudRunJobOperator
 from airflow.sdk import dag
 
 from include.dbt_cloud_defaults import DEFAULT_ARGS
+from include.dbt_cloud_operators import ResilientDbtCloudRunJobOperator
 from include.dbt_cloud_settings import settings
 
 
@@ -42,7 +54,7 @@ from include.dbt_cloud_settings import settings
     tags=["dbt-cloud", "getting-started"],
 )
 def dbt_cloud_run_job():
-    DbtCloudRunJobOperator(
+    ResilientDbtCloudRunJobOperator(
         task_id="run_dbt_cloud_job",
         job_id=settings.job_id,
         check_interval=10,

@@ -16,10 +16,10 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from airflow.providers.dbt.cloud.operators.dbt import DbtCloudRunJobOperator
 from airflow.sdk import DAG, dag
 
 from include.dbt_cloud_defaults import DEFAULT_ARGS
+from include.dbt_cloud_operators import ResilientDbtCloudRunJobOperator
 from include.dbt_cloud_settings import settings
 
 
@@ -34,7 +34,7 @@ def tagged_models_dag(tag: str, schedule: str) -> DAG:
         tags=["dbt-cloud", "schedule", tag],
     )
     def build_tagged_models():
-        DbtCloudRunJobOperator(
+        ResilientDbtCloudRunJobOperator(
             task_id=f"build_{tag}_models",
             job_id=settings.tagged_job_id,
             steps_override=[f"dbt build --select tag:{tag}"],

@@ -23,8 +23,9 @@ class ModelOutcome(TypedDict):
     relation_name: str | None
     status: str
     execution_time: float
-    rows_affected: int | None
+    rows_affected: int | None  # when the adapter reports it (Snowflake, BigQuery...; not DuckDB)
     message: str | None
+    run_url: str
 
 
 def get_artifact(
@@ -59,8 +60,8 @@ def failed_nodes(run_results: dict[str, Any]) -> list[dict[str, Any]]:
     return [result for result in run_results["results"] if result["status"] in FAILED_STATUSES]
 
 
-def model_outcomes(run_results: dict[str, Any], manifest: dict[str, Any]) -> list[ModelOutcome]:
-    """What happened to each model of the run, with the model's name and table from the manifest."""
+def model_outcomes(run_results: dict[str, Any], manifest: dict[str, Any], run_url: str) -> list[ModelOutcome]:
+    """What happened to each model of the run (at run_url), with its name and table from the manifest."""
     outcomes: list[ModelOutcome] = []
     for result in run_results["results"]:
         node = manifest["nodes"].get(result["unique_id"], {})
@@ -75,6 +76,7 @@ def model_outcomes(run_results: dict[str, Any], manifest: dict[str, Any]) -> lis
                 execution_time=result["execution_time"],
                 rows_affected=(result.get("adapter_response") or {}).get("rows_affected"),
                 message=result.get("message"),
+                run_url=run_url,
             )
         )
     return outcomes

@@ -6,9 +6,10 @@ import logging
 from typing import TYPE_CHECKING
 
 from airflow.sdk.exceptions import AirflowException
-from airflow.providers.dbt.cloud.hooks.dbt import DbtCloudHook, DbtCloudJobRunStatus
+from airflow.providers.dbt.cloud.hooks.dbt import DbtCloudJobRunStatus
 
 from include.dbt_cloud_artifacts import failed_nodes, get_artifact
+from include.dbt_cloud_hook import ResilientDbtCloudHook
 
 if TYPE_CHECKING:
     from airflow.sdk import Context
@@ -29,14 +30,14 @@ def report_dbt_cloud_failure(context: Context) -> None:
         return
     run_id = int(run_id)
     account_id = task.account_id
-    hook = DbtCloudHook(task.dbt_cloud_conn_id)
+    hook = ResilientDbtCloudHook(task.dbt_cloud_conn_id)
     run = hook.get_job_run(run_id=run_id, account_id=account_id, include_related=["run_steps"]).json()["data"]
     log.error("dbt Cloud run %s is %s: %s", run_id, run["status_humanized"], run["href"])
 
     for step in run.get("run_steps") or []:
         if step["status"] != DbtCloudJobRunStatus.ERROR.value:
             continue
-        log.error("dbt Cloud run %s failed at step %s: %s", run_id, step["index"], step["name"])
+        log.error("dbt Cloud run %s failed at step %s: %s: %s", run_id, step["index"], step["name"], step["status_message"])
         try:
             run_results = get_artifact(hook, run_id, "run_results.json", account_id=account_id, step=step["index"])
         except AirflowException as error:  # e.g. the step failed before dbt wrote run_results.json

@@ -12,7 +12,12 @@ DEFAULT_ARGS = {
     "dbt_cloud_conn_id": settings.conn_id,
     "account_id": settings.account_id,
     "owner": "data-platform",
-    # Transient failures (a dbt Cloud API hiccup, a warehouse timeout) usually pass on a retry.
+    # The deferrable wait (the provider's async hook in the triggerer) retries 429 and 5xx answers
+    # 5 times, backing off from 2 s; the sync calls retry through include/dbt_cloud_hook.py.
+    "hook_params": {"retry_limit": 5, "retry_delay": 2},
+    # A task retry re-attaches to its own dbt Cloud run if it is still going or succeeded (the
+    # run's cause carries the task's key, include/dbt_cloud_operators.py), so a retry after a
+    # worker crash or a lost answer never runs the job twice; a failed run is run again.
     "retries": 2,
     "retry_delay": timedelta(minutes=2),
     # A hard stop for any task; when it kills a dbt Cloud task, the operator cancels the run.

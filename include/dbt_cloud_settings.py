@@ -105,9 +105,9 @@ class DbtCloudSettings:
                 conn = Connection.from_json(raw, conn_id=self.conn_id)
             else:
                 conn = Connection.from_uri(raw, conn_id=self.conn_id)
-        except Exception as error:
+        except Exception:  # not chained nor quoted: the parser's message may contain the token
             raise DbtCloudSettingsError(
-                f"{self.conn_env_var} is not a valid connection ({error}): set it to JSON such as "
+                f"{self.conn_env_var} is neither connection JSON nor a connection URI: set it to JSON such as "
                 '\'{"conn_type":"dbt_cloud","host":"cloud.getdbt.com","login":"<account id>",'
                 '"password":"<API token>"}\''
             ) from None

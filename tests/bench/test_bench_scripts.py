@@ -24,9 +24,9 @@ pytestmark = pytest.mark.e2e
 def quick_results(tmp_path_factory) -> Path:
     if not emulator_available():
         pytest.skip(NO_EMULATOR_HERE)
-    results = tmp_path_factory.mktemp("bench-results")
-    done = subprocess.run([sys.executable, "-m", "bench", "--quick", "--results-dir", str(results)], cwd=ROOT,
-                          capture_output=True, text=True, timeout=600)
+    results, work = tmp_path_factory.mktemp("bench-results"), tmp_path_factory.mktemp("bench-work")
+    done = subprocess.run([sys.executable, "-m", "bench", "--quick", "--results-dir", str(results),
+                           "--work-dir", str(work)], cwd=ROOT, capture_output=True, text=True, timeout=600)
     assert done.returncode == 0, f"python -m bench --quick failed:\n{done.stdout[-4000:]}\n{done.stderr[-4000:]}"
     return results
 

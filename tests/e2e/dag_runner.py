@@ -48,3 +48,23 @@ def load_dag(dag_id: str):
 
 def run_dag(dag) -> DagRunOutcome:
     return DagRunOutcome(dag.test())
+
+
+def unpause(dag_id: str) -> None:
+    """Register dags/ in the metadata DB (as the dag-processor would) and unpause one DAG.
+
+    Asset events only queue runs of unpaused DAGs, and new DAGs start paused.
+    """
+    from airflow.dag_processing.bundles.manager import DagBundlesManager
+    from airflow.dag_processing.dagbag import BundleDagBag, sync_bag_to_db
+    from airflow.models.dag import DagModel
+    from airflow.utils.session import create_session
+
+    manager = DagBundlesManager()
+    manager.sync_bundles_to_db()
+    bundle = manager.get_bundle("dags-folder")
+    bundle.initialize()
+    sync_bag_to_db(BundleDagBag(dag_folder=bundle.path, bundle_path=bundle.path, bundle_name=bundle.name),
+                   bundle.name, bundle.version)
+    with create_session() as session:
+        session.get(DagModel, dag_id).is_paused = False

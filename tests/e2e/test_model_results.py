@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from tests.e2e.dag_runner import load_dag, run_dag
+from tests.e2e.dag_runner import load_dag, run_dag, unpause
 
 pytestmark = pytest.mark.e2e
 
@@ -39,6 +39,7 @@ def queued_dag_ids(asset_name: str) -> set[str]:
 
 
 def test_each_model_becomes_a_task_instance_and_an_asset_event(dbt_cloud):
+    unpause("dbt_cloud_orders_consumer")
     outcome = run_dag(load_dag("dbt_cloud_model_results"))
 
     assert outcome.state == "success"
@@ -55,8 +56,9 @@ def test_each_model_becomes_a_task_instance_and_an_asset_event(dbt_cloud):
     orders = events["model.jaffle_shop.orders"]
     assert orders["uri"] == "dbt-cloud://12345/model.jaffle_shop.orders"
     assert orders["dbt_cloud_run_url"] == run["href"]
-    assert orders["rows_affected"] is not None and orders["relation_name"]
-    # dbt_cloud_orders_consumer is scheduled on the orders model: it is now due.
+    assert orders["relation_name"] == '"warehouse"."main"."orders"'
+    assert orders["execution_time"] > 0 and "rows_affected" in orders
+    # dbt_cloud_orders_consumer is scheduled on the orders model: a run of it is now due.
     assert "dbt_cloud_orders_consumer" in queued_dag_ids("model.jaffle_shop.orders")
 
 

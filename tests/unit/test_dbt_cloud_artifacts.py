@@ -32,10 +32,11 @@ def test_failed_nodes_are_errors_and_failed_tests():
 
 
 def test_model_outcomes_keep_models_only_with_their_manifest_names():
-    outcomes = model_outcomes(RUN_RESULTS, MANIFEST)
+    outcomes = model_outcomes(RUN_RESULTS, MANIFEST, "https://cloud.example/runs/7/")
     assert [(o["name"], o["status"], o["rows_affected"]) for o in outcomes] == [
         ("orders", "success", 42),
         ("fx", "error", None),
     ]
     assert outcomes[0]["relation_name"] == '"wh"."main"."orders"'
     assert outcomes[1]["message"] == "No files found"
+    assert {o["run_url"] for o in outcomes} == {"https://cloud.example/runs/7/"}

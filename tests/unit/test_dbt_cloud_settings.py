@@ -134,9 +134,12 @@ def test_ids_tolerate_surrounding_spaces():
     assert DbtCloudSettings({"DBT_CLOUD_JOB_ID": " 42 "}).job_id == 42
 
 
-def test_an_unreadable_connection_variable_is_named():
-    with pytest.raises(DbtCloudSettingsError, match="^AIRFLOW_CONN_DBT_CLOUD_DEFAULT is not a valid connection"):
-        DbtCloudSettings({"AIRFLOW_CONN_DBT_CLOUD_DEFAULT": '{"host": '}).job_id
+@pytest.mark.parametrize("value", ['{"host": "x", "password": "dbtc_secret"', "a://b://c://dbtc_secret@host"])
+def test_an_unreadable_connection_variable_is_named_without_its_token(value):
+    with pytest.raises(DbtCloudSettingsError, match="^AIRFLOW_CONN_DBT_CLOUD_DEFAULT is neither connection JSON") as raised:
+        DbtCloudSettings({"AIRFLOW_CONN_DBT_CLOUD_DEFAULT": value}).job_id
+    assert "dbtc_secret" not in str(raised.value)
+    assert raised.value.__cause__ is None and raised.value.__suppress_context__
 
 
 def test_an_empty_conn_id_is_named():

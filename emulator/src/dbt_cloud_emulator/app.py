@@ -19,14 +19,14 @@ from dbt_cloud_emulator.request_log import RequestLogMiddleware, RequestStats
 from dbt_cloud_emulator.settings import Settings
 from dbt_cloud_emulator.state import EmulatorState
 from dbt_cloud_emulator.store import RunFiles, RunStore
-from dbt_cloud_emulator.tenant import load_tenant
+from dbt_cloud_emulator.tenant import load_tenant, with_extra_tokens
 
 
 class EmulatorApp:
     """The ASGI app plus the objects tests and the CLI reach for."""
 
     def __init__(self, settings: Settings) -> None:
-        tenant = load_tenant(settings.jobs_file)
+        tenant = with_extra_tokens(load_tenant(settings.jobs_file), settings.extra_tokens)
         store = RunStore(settings.state_dir / "emulator.sqlite3")
         files = RunFiles(settings.state_dir)
         self.state = EmulatorState(

@@ -45,6 +45,9 @@ class Settings:
     run_slots: int = 1
     synthetic_seconds: float = 60.0
     tls_extra_hosts: tuple[str, ...] = ()
+    # More API tokens, as "<account id>:<token>" entries (comma-separated in the env var), e.g. a
+    # secret one for tests that grep logs for it: the jobs.yaml tokens are public by design.
+    extra_tokens: tuple[str, ...] = ()
     faults: FaultSettings = FaultSettings()
 
     @property
@@ -90,6 +93,10 @@ class Settings:
                 f"or set {ENV_PREFIX}DBT_EXECUTABLE."
             )
         validate_faults(self.faults)
+        for entry in self.extra_tokens:
+            account, _, token = entry.partition(":")
+            if not account.strip().isdigit() or not token.strip():
+                raise SettingsError(f"{ENV_PREFIX}EXTRA_TOKENS entries must look like <account id>:<token>; got one that does not.")
 
 
 FAULT_KINDS = ("429", "500", "503", "delay", "drop")

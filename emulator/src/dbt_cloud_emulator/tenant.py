@@ -131,6 +131,18 @@ def load_tenant(path: Path) -> Tenant:
     return Tenant(accounts=accounts, projects=projects, environments=environments, jobs=jobs)
 
 
+def with_extra_tokens(tenant: Tenant, entries: tuple[str, ...]) -> Tenant:
+    """The tenant with more tokens, from "<account id>:<token>" entries (settings.extra_tokens)."""
+    accounts = dict(tenant.accounts)
+    for entry in entries:
+        account_id, _, token = (part.strip() for part in entry.partition(":"))
+        account = accounts.get(int(account_id))
+        if account is None:
+            raise TenantError(f"An extra token is for account {account_id}, which is not in the jobs file.")
+        accounts[account.id] = dataclasses.replace(account, tokens=(*account.tokens, token))
+    return dataclasses.replace(tenant, accounts=accounts)
+
+
 def _known(registry: dict[int, Any], key: Any, kind: str, entry: dict) -> int:
     if key not in registry:
         raise TenantError(f"{entry.get('name', entry)!r} refers to unknown {kind} {key}.")

@@ -10,6 +10,7 @@ from starlette.datastructures import QueryParams
 from dbt_cloud_emulator.api.envelope import ApiError
 
 MAX_LIMIT = 100
+SQLITE_INT = 2**63
 
 
 def list_values(raw_values: Iterable[str]) -> list[str]:
@@ -84,6 +85,9 @@ class Page:
 
 def _to_int(name: str, raw: str) -> int:
     try:
-        return int(raw.strip())
+        value = int(raw.strip())
     except ValueError:
         raise ApiError(400, f"Query parameter {name} must be an integer, got {raw!r}.") from None
+    if not -SQLITE_INT <= value < SQLITE_INT:  # bigger ids cannot exist, and SQLite cannot bind them
+        raise ApiError(400, f"Query parameter {name} is out of range, got {raw!r}.")
+    return value

@@ -116,7 +116,7 @@ class RunExecutor:
                 self._store.update_step(run.id, index, has_artifacts=1)
                 self._store.update_run(run.id, artifacts_saved=1)
         if exit_code != 0:
-            raise StepFailed(_failure_summary(target / "run_results.json", exit_code))
+            raise StepFailed(_failure_summary(target / "run_results.json", exit_code, log_path))
         if step.command.startswith("dbt docs generate"):
             self._store.update_run(run.id, has_docs_generated=1)
 
@@ -136,12 +136,16 @@ def _log(path: Path, text: str) -> None:
         log.write(text.rstrip("\n") + "\n")
 
 
-def _failure_summary(run_results: Path, exit_code: int) -> str:
-    """The failing nodes and their messages from run_results.json, else the exit code."""
+def _failure_summary(run_results: Path, exit_code: int, log_path: Path) -> str:
+    """The failing nodes and their messages from run_results.json, else dbt's last words (e.g. a CLI error)."""
     try:
         results = json.loads(run_results.read_text())["results"]
     except (OSError, ValueError, KeyError):
-        return f"dbt exited with code {exit_code}."
+        try:
+            last_lines = [line.strip() for line in log_path.read_text(errors="replace").splitlines() if line.strip()][-3:]
+        except OSError:
+            last_lines = []
+        return f"dbt exited with code {exit_code}" + (": " + " ".join(last_lines) if last_lines else ".")
     failures = [
         f"{result['unique_id']}: {(result.get('message') or result['status']).strip()}"
         for result in results

@@ -72,6 +72,8 @@ class RunStore:
         return run
 
     def get_run(self, run_id: int) -> Run | None:
+        if not -(2**63) <= run_id < 2**63:  # a path id SQLite cannot bind: no such run (found by fuzzing)
+            return None
         row = self._db.execute("SELECT * FROM runs WHERE id = ?", (run_id,)).fetchone()
         return _run(row) if row else None
 

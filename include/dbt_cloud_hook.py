@@ -1,0 +1,136 @@
+"""A DbtCloudHook whose synchronous calls ride out a flaky dbt Cloud API.
+
+The provider's sync path fails a task on the first 429 or 5xx (it wraps them in an
+AirflowException before its retry logic sees them) and waits forever on a hung connection.
+This hook retries 429 (after its Retry-After), 500/502/503/504, dropped connections and
+timeouts, and gives every request a timeout. Run triggers (POST jobs/<id>/run/ and rerun/)
+are never retried here: a trigger whose answer was lost may have created the run, so
+`include/dbt_cloud_operators.py` looks for it before triggering again.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+import requests
+from airflow.providers.dbt.cloud.hooks.dbt import DbtCloudHook
+from airflow.sdk.exceptions import AirflowException, AirflowFailException
+from requests import Response
+from tenacity import RetryCallState, stop_after_attempt, wait_exponential
+
+# 8 attempts with waits of 1, 2, 4, 8, 10... s: about a minute of dbt Cloud trouble is absorbed.
+ATTEMPTS = 8
+MAX_WAIT_SECONDS = 10.0
+# (connect, read) seconds for each request; a dbt Cloud API call normally answers in well under 1 s.
+REQUEST_TIMEOUT = (10, 60)
+TRANSIENT_STATUSES = frozenset({429, 500, 502, 503, 504})
+TRIGGER_SUFFIXES = ("/run/", "/rerun/")
+
+
+class TransientDbtCloudError(AirflowException):
+    """dbt Cloud answered 429 or a 5xx: worth asking again. The message is the provider's `<code>:<reason>`."""
+
+    def __init__(self, response: Response) -> None:
+        super().__init__(f"{response.status_code}:{response.reason}")
+        self.response = response
+
+
+class DbtCloudRequestRefused(AirflowFailException):
+    """dbt Cloud refused the request (4xx): retrying cannot help, so the task fails without retries.
+
+    The message starts with the provider's `<code>:<reason>`, then dbt Cloud's own message and the fix.
+    """
+
+
+class DbtCloudUnreachable(AirflowException):
+    """No answer from dbt Cloud (connection refused or dropped, timeout), even after retries."""
+
+
+def _fix_for(status: int, conn_id: str, path: str) -> str:
+    if status == 404 and "/artifacts/" in path:
+        return "the run has no such artifact (a step that failed before dbt wrote it has none); list them with the artifacts endpoint."
+    variable = f"AIRFLOW_CONN_{conn_id.upper()}"
+    fixes = {
+        400: "dbt Cloud rejected the request's content: fix the operator argument the message names "
+             "(e.g. steps_override must be dbt commands).",
+        401: f"the API token was refused: set the password of connection {conn_id!r} ({variable} in .env) "
+             "to a valid dbt Cloud service token or personal access token.",
+        403: f"the token has no access to this account: set DBT_CLOUD_ACCOUNT_ID (and the login of {variable}) "
+             "to the account the token belongs to, or use a token of that account.",
+        404: "no such dbt Cloud object in this account: check DBT_CLOUD_ACCOUNT_ID and the job id "
+             "(DBT_CLOUD_JOB_ID and the other DBT_CLOUD_*_JOB_ID variables in .env).",
+    }
+    return fixes.get(status, "see dbt Cloud's message.")
+
+
+def _dbt_cloud_message(response: Response) -> str:
+    try:
+        return str(response.json()["status"]["user_message"])
+    except (ValueError, KeyError, TypeError):
+        return response.text[:300]
+
+
+def _retry_after_or_backoff(retry_state: RetryCallState) -> float:
+    """Wait as long as a 429/503's Retry-After says, else back off exponentially."""
+    error = retry_state.outcome.exception() if retry_state.outcome else None
+    retry_after = getattr(error, "response", None) is not None and error.response.headers.get("Retry-After")
+    if retry_after and retry_after.strip().isdigit():
+        return min(float(retry_after), MAX_WAIT_SECONDS)
+    return wait_exponential(multiplier=1, min=1, max=MAX_WAIT_SECONDS)(retry_state)
+
+
+class ResilientDbtCloudHook(DbtCloudHook):
+    """DbtCloudHook with retries of transient errors on every call but run triggers, and request timeouts."""
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        # The provider installs its own retry predicate (ours, below) whatever retry_args say.
+        self.retry_args = {**self.retry_args, "stop": stop_after_attempt(ATTEMPTS), "wait": _retry_after_or_backoff}
+
+    @staticmethod
+    def _retryable_error(exception: BaseException) -> bool:
+        return isinstance(exception, TransientDbtCloudError) or DbtCloudHook._retryable_error(exception)
+
+    def check_response(self, response: Response) -> None:
+        if response.status_code in TRANSIENT_STATUSES:
+            self.log.warning("dbt Cloud answered %s %s; asking again", response.status_code, response.reason)
+            raise TransientDbtCloudError(response)
+        if 400 <= response.status_code < 500:
+            path = response.request.path_url.split("?")[0]
+            raise DbtCloudRequestRefused(
+                f"{response.status_code}:{response.reason}: dbt Cloud says {_dbt_cloud_message(response)!r} "
+                f"({response.request.method} {path}). To fix: {_fix_for(response.status_code, self.dbt_cloud_conn_id, path)}"
+            )
+        super().check_response(response)
+
+    def run_with_advanced_retry(self, _retry_args: dict[Any, Any], *args: Any, **kwargs: Any) -> Any:
+        try:
+            return super().run_with_advanced_retry(_retry_args, *args, **kwargs)
+        except (requests.ConnectionError, requests.Timeout) as error:
+            host = self._get_tenant_domain(self.connection)
+            raise DbtCloudUnreachable(
+                f"No answer from dbt Cloud at https://{host}/ ({type(error).__name__}). If that is the bundled "
+                "emulator, start it (`make start`, or `astro dev start`); otherwise check the host of connection "
+                f"{self.dbt_cloud_conn_id!r} (AIRFLOW_CONN_{self.dbt_cloud_conn_id.upper()} in .env) and the network."
+            ) from error
+
+    def run_and_check(self, session, prepped_request, extra_options: dict[Any, Any]) -> Any:
+        # The provider's get_conn drops the connection's options, so requests would wait forever.
+        options = dict(extra_options or {})
+        if options.get("timeout") is None:
+            options["timeout"] = self.timeout_seconds or REQUEST_TIMEOUT
+        return super().run_and_check(session, prepped_request, options)
+
+    def _run_and_get_response(self, *, method: str = "GET", endpoint: str | None = None, **kwargs: Any) -> Any:
+        if method == "POST" and endpoint and endpoint.endswith(TRIGGER_SUFFIXES):
+            return self._trigger_once(endpoint=endpoint, **kwargs)
+        return super()._run_and_get_response(method=method, endpoint=endpoint, **kwargs)
+
+    def _trigger_once(self, **kwargs: Any) -> Any:
+        """POST a run trigger exactly once: a retry could create a second run."""
+        retry_args = self.retry_args
+        self.retry_args = {**retry_args, "stop": stop_after_attempt(1)}
+        try:
+            return super()._run_and_get_response(method="POST", **kwargs)
+        finally:
+            self.retry_args = retry_args

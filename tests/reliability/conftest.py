@@ -1,0 +1,46 @@
+"""Fixtures for the reliability tests: the emulator's fault knobs, and the e2e tests' API reader.
+
+The long runs (30 DAG runs under faults, the running stack's kill/mark-failed/clear tests, the
+secret grep after every DAG) live in soak/, collected only by `make soak` (RELIABILITY_SOAK=1).
+"""
+
+from __future__ import annotations
+
+import os
+
+import pytest
+
+from tests.e2e.conftest import dbt_cloud  # noqa: F401  (the same fixture as the e2e tests)
+from tests.reliability.emulator_control import EmulatorControl
+
+collect_ignore = [] if os.environ.get("RELIABILITY_SOAK") == "1" else ["soak"]
+
+
+@pytest.fixture
+def emulator_control(emulator) -> EmulatorControl:
+    """The emulator's /_emulator/ controls; faults are switched off again after the test."""
+    control = EmulatorControl(emulator)
+    yield control
+    control.set_faults(rate=0, drop_after_commit_rate=0)
+
+
+def start_spare_emulator(session_emulator, state_dir, monkeypatch, token: str | None = None, **settings: str):
+    """Another emulator (own state and port, DBT_CLOUD_EMULATOR_<NAME> settings), trusted like the session's.
+
+    It reuses the session emulator's certificates: the provider's async client read the trust
+    bundle once, at import.
+    """
+    import shutil
+
+    from local_runner.config import LocalConfig
+    from local_runner.ports import free_port
+    from tests.conftest import Emulator
+
+    spare = Emulator(LocalConfig(state_dir=state_dir, emulator_port=free_port()), **({"token": token} if token else {}))
+    shutil.copytree(session_emulator.state_dir / "tls", spare.state_dir / "tls")
+    for name, value in settings.items():
+        monkeypatch.setenv(f"DBT_CLOUD_EMULATOR_{name}", value)
+    spare.start()
+    for name in settings:
+        monkeypatch.delenv(f"DBT_CLOUD_EMULATOR_{name}")
+    return spare

@@ -1,0 +1,129 @@
+"""A running Airflow (as `make start`): marking a task failed or clearing it cancels its dbt Cloud run
+within 30 s, in sync and deferrable mode; a task process killed mid-wait is retried and re-attaches
+to its run instead of starting another.
+
+The DAGs run the emulator's synthetic job 999 (no dbt), kept in progress for 10 minutes.
+"""
+
+from __future__ import annotations
+
+import os
+import signal
+import time
+
+import pytest
+
+from tests.e2e.dbt_cloud_api import DbtCloudApi
+
+pytestmark = pytest.mark.e2e
+SYNTHETIC = 999
+CANCELLED = 30
+
+
+@pytest.fixture(scope="module")
+def synthetic_job_env():
+    patch = pytest.MonkeyPatch()
+    patch.setenv("DBT_CLOUD_JOB_ID", str(SYNTHETIC))
+    patch.setenv("DBT_CLOUD_EMULATOR_SYNTHETIC_SECONDS", "600")
+    yield
+    patch.undo()
+
+
+@pytest.fixture(scope="module")
+def stack(synthetic_job_env, local_stack):
+    from local_runner import airflow
+    from tests.conftest import Emulator
+
+    patch = pytest.MonkeyPatch()  # requests prefers REQUESTS_CA_BUNDLE (the session emulator's) to session.verify
+    patch.setenv("REQUESTS_CA_BUNDLE", str(local_stack.trust_bundle))
+    yield local_stack, airflow.api_session(local_stack), DbtCloudApi(Emulator(local_stack))
+    patch.undo()
+
+
+def wait_for(what: str, check, timeout: float = 180.0, every: float = 1.0):
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        if (value := check()):
+            return value
+        time.sleep(every)
+    raise AssertionError(f"timed out after {timeout:.0f} s waiting for {what}")
+
+
+def start_dag_run(session, base: str, dag_id: str) -> str:
+    wait_for(f"{dag_id} to be loaded", lambda: session.get(f"{base}/api/v2/dags/{dag_id}", timeout=10).ok)
+    session.patch(f"{base}/api/v2/dags/{dag_id}", json={"is_paused": False}, timeout=10).raise_for_status()
+    response = session.post(f"{base}/api/v2/dags/{dag_id}/dagRuns", json={"logical_date": None}, timeout=10)
+    response.raise_for_status()
+    return response.json()["dag_run_id"]
+
+
+def task_instance(session, base, dag_id, dag_run_id, task_id) -> dict:
+    return session.get(f"{base}/api/v2/dags/{dag_id}/dagRuns/{dag_run_id}/taskInstances/{task_id}", timeout=10).json()
+
+
+def job_run_id(session, base, dag_id, dag_run_id, task_id) -> int | None:
+    url = f"{base}/api/v2/dags/{dag_id}/dagRuns/{dag_run_id}/taskInstances/{task_id}/xcomEntries/job_run_id"
+    response = session.get(url, timeout=10)
+    return int(response.json()["value"]) if response.ok else None
+
+
+def in_progress_run(stack_parts, dag_id, task_id, waiting_state) -> tuple[str, int]:
+    cfg, session, _ = stack_parts
+    base = cfg.airflow_url
+    dag_run_id = start_dag_run(session, base, dag_id)
+    run_id = wait_for("the dbt Cloud run", lambda: job_run_id(session, base, dag_id, dag_run_id, task_id))
+    wait_for(f"{task_id} to be {waiting_state}",
+             lambda: task_instance(session, base, dag_id, dag_run_id, task_id)["state"] == waiting_state)
+    return dag_run_id, run_id
+
+
+def wait_cancelled(api: DbtCloudApi, run_id: int) -> float:
+    started = time.monotonic()
+    wait_for(f"run {run_id} to be cancelled", lambda: api.run(run_id)["status"] == CANCELLED, timeout=30)
+    return time.monotonic() - started
+
+
+CASES = [("dbt_cloud_run_job", "run_dbt_cloud_job", "running"), ("dbt_cloud_deferrable", "run_job_deferrable", "deferred")]
+
+
+@pytest.mark.parametrize(("dag_id", "task_id", "waiting_state"), CASES, ids=["sync", "deferrable"])
+def test_marking_the_task_failed_cancels_its_run(stack, dag_id, task_id, waiting_state):
+    cfg, session, api = stack
+    dag_run_id, run_id = in_progress_run(stack, dag_id, task_id, waiting_state)
+
+    url = f"{cfg.airflow_url}/api/v2/dags/{dag_id}/dagRuns/{dag_run_id}/taskInstances/{task_id}"
+    session.patch(url, json={"new_state": "failed"}, timeout=10).raise_for_status()
+
+    assert wait_cancelled(api, run_id) < 30
+
+
+@pytest.mark.parametrize(("dag_id", "task_id", "waiting_state"), CASES, ids=["sync", "deferrable"])
+def test_clearing_the_task_cancels_its_run_and_the_next_try_starts_a_new_one(stack, dag_id, task_id, waiting_state):
+    cfg, session, api = stack
+    dag_run_id, run_id = in_progress_run(stack, dag_id, task_id, waiting_state)
+
+    body = {"dry_run": False, "task_ids": [task_id], "dag_run_id": dag_run_id, "only_failed": False}
+    session.post(f"{cfg.airflow_url}/api/v2/dags/{dag_id}/clearTaskInstances", json=body, timeout=10).raise_for_status()
+
+    assert wait_cancelled(api, run_id) < 30
+    new_run = wait_for("the cleared task's new run", lambda: (rid := job_run_id(session, cfg.airflow_url, dag_id, dag_run_id, task_id))
+                       not in (None, run_id) and rid)
+    api._call("POST", f"/api/v2/accounts/12345/runs/{new_run}/cancel/")
+
+
+def test_a_killed_task_process_is_retried_and_reattaches_to_its_run(stack):
+    cfg, session, api = stack
+    dag_id, task_id = "dbt_cloud_run_job", "run_dbt_cloud_job"
+    dag_run_id, run_id = in_progress_run(stack, dag_id, task_id, "running")
+
+    os.kill(task_instance(session, cfg.airflow_url, dag_id, dag_run_id, task_id)["pid"], signal.SIGKILL)
+
+    # The DAG's retry_delay (2 minutes), then try 2 finds the run of try 1 still going and waits on it.
+    wait_for("try 2 to run", lambda: (ti := task_instance(session, cfg.airflow_url, dag_id, dag_run_id, task_id))
+             ["try_number"] == 2 and ti["state"] == "running", timeout=300, every=2)
+    assert wait_for("try 2's run id", lambda: job_run_id(session, cfg.airflow_url, dag_id, dag_run_id, task_id)) == run_id
+    # Other tests' DAG runs may still make runs; this DAG run's task has exactly one.
+    causes = [api.run(run["id"])["trigger"]["cause"] for run in api.runs(SYNTHETIC)]
+    assert sum(f"DAG run {dag_run_id}," in cause for cause in causes) == 1
+    assert api.run(run_id)["status"] in (1, 2, 3)
+    api._call("POST", f"/api/v2/accounts/12345/runs/{run_id}/cancel/")  # end the 10-minute run

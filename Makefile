@@ -4,7 +4,7 @@ PYTHON ?= $(shell command -v python3.11 2>/dev/null || command -v python3)
 VENV_PY := .venv/bin/python
 EMULATOR_PY := emulator/.venv/bin/python
 
-.PHONY: help install start stop status logs test soak demo clean
+.PHONY: help install start stop status logs test soak bench demo clean
 
 help:
 	@echo "make demo     start everything, run the example DAG dbt_cloud_run_job once and print the dbt Cloud run"
@@ -14,6 +14,7 @@ help:
 	@echo "make logs     show the components' logs (SERVICE=scheduler to pick one, FOLLOW=1 to follow)"
 	@echo "make test     run the test suite (starts and stops what it needs)"
 	@echo "make soak     long reliability runs (about 30 min): 30 DAG runs under faults, a running stack killed / marked failed / cleared, a token grep after every DAG"
+	@echo "make bench    run the benchmarks (about 35 min on 2 cores) and write bench/results/ (table, JSON, plots)"
 	@echo "make clean    stop, then delete local state (.state/: metadata DB, logs, certificates, runs)"
 
 install:
@@ -38,6 +39,9 @@ test: install
 
 soak: install
 	@RELIABILITY_SOAK=1 $(VENV_PY) -m pytest tests/reliability/soak -v
+
+bench: install
+	@$(VENV_PY) -m bench $(BENCH_ARGS)
 
 clean: stop
 	rm -rf .state

@@ -1,9 +1,10 @@
 """`make bench`: run the benchmarks, write bench/results/<section>.json, README-table.md and the plots.
 
-    .venv/bin/python -m bench [--quick] [--only parse_cost,overhead,...] [--results-dir DIR]
+    .venv/bin/python -m bench [--quick] [--only parse_cost,overhead,...] [--results-dir DIR] [--work-dir DIR]
 
 --quick runs every section at once, on a tiny N with short waits (the bench's own test uses it);
-its numbers are not for reading. Scratch files (logs, state) go under .state/bench/<time>/.
+its numbers are not for reading. Scratch files (logs, state) go under .state/bench/<time>/ unless
+--work-dir says otherwise. With --only, the table keeps the other sections' last results.
 """
 
 from __future__ import annotations
@@ -46,7 +47,7 @@ def section_runner(args: argparse.Namespace, work: Path, py_spy: Path | None):
                                          demo_job=not quick, interval_cap=2 if quick else None),
         "capacity": lambda: capacity.run(work / "capacity", args.capacity_ns or ([3] if quick else [50, 200, 500]),
                                          parallelism=args.parallelism or (3 if quick else 8),
-                                         plateau_seconds=4 if quick else 20, sync_seconds=30 if quick else 60),
+                                         plateau_seconds=4 if quick else 20, sync_seconds=40 if quick else 60),
         "start_cost": lambda: start_cost.run(work / "start", quick=quick),
     }
 
@@ -58,6 +59,8 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--only", type=lambda text: text.split(","), default=list(SECTIONS),
                         help=f"comma-separated sections among {','.join(SECTIONS)}")
     parser.add_argument("--results-dir", type=Path, default=PROJECT_ROOT / "bench" / "results")
+    parser.add_argument("--work-dir", type=Path, default=None,
+                        help="scratch folder for logs and state (default .state/bench/<time>)")
     parser.add_argument("--capacity-ns", type=_ints, default=None, help="deferrable stages, default 50,200,500")
     parser.add_argument("--parallelism", type=int, default=None,
                         help="LocalExecutor parallelism of the capacity stack (default 8; 3 with --quick)")
@@ -67,8 +70,8 @@ def main(argv: list[str] | None = None) -> int:
         parser.error(f"unknown section(s) {', '.join(sorted(unknown))}; choose among {', '.join(SECTIONS)}")
 
     began = time.monotonic()
-    work = PROJECT_ROOT / ".state" / "bench" / datetime.now().strftime("%Y%m%d-%H%M%S")
-    work.mkdir(parents=True)
+    work = args.work_dir or PROJECT_ROOT / ".state" / "bench" / datetime.now().strftime("%Y%m%d-%H%M%S")
+    work.mkdir(parents=True, exist_ok=True)
     args.results_dir.mkdir(parents=True, exist_ok=True)
     plots_python, why_not = bench_venv.ensure()
     if why_not:
@@ -80,8 +83,11 @@ def main(argv: list[str] | None = None) -> int:
     def run_section(name: str) -> dict:
         print(f"==> bench: {name}", flush=True)
         started = time.monotonic()
+        load_before = [round(x, 2) for x in os.getloadavg()]
         try:
-            result = {**runners[name](), "section_seconds": round(time.monotonic() - started, 1)}
+            result = {**runners[name](), "section_seconds": round(time.monotonic() - started, 1),
+                      "measured_at": datetime.now(timezone.utc).strftime("%Y-%m-%d %H:%M UTC"),
+                      "load_average_before": load_before, "load_average_after": [round(x, 2) for x in os.getloadavg()]}
         except Exception as error:  # one broken section must not lose the others' numbers
             traceback.print_exc()
             result = {"error": f"{type(error).__name__}: {error}"}
@@ -95,12 +101,20 @@ def main(argv: list[str] | None = None) -> int:
     else:  # one at a time, so no section's load skews another's numbers
         results.update((name, run_section(name)) for name in chosen)
     failed = [name for name in chosen if "error" in results[name]]
-    results["wall_seconds"] = round(time.monotonic() - began, 1)
-    results["load_average_at_end"] = [round(x, 2) for x in os.getloadavg()]
-    results["finished_at"] = datetime.now(timezone.utc).strftime("%Y-%m-%d %H:%M UTC")
-    (args.results_dir / "machine.json").write_text(json.dumps(
-        {key: results[key] for key in ("machine", "quick", "wall_seconds", "load_average_at_end", "finished_at")},
-        indent=1) + "\n")
+    whole_run = {"wall_seconds": round(time.monotonic() - began, 1),
+                 "load_average_at_end": [round(x, 2) for x in os.getloadavg()],
+                 "finished_at": datetime.now(timezone.utc).strftime("%Y-%m-%d %H:%M UTC")}
+    if len(chosen) < len(SECTIONS):
+        # A partial run re-measures some sections: the table keeps the others' files and the full run's wall time.
+        for name in set(SECTIONS) - set(chosen):
+            if (args.results_dir / f"{name}.json").exists():
+                results[name] = json.loads((args.results_dir / f"{name}.json").read_text())
+        earlier = args.results_dir / "machine.json"
+        whole_run = json.loads(earlier.read_text()) if earlier.exists() else {}
+        whole_run["rerun_sections"] = chosen
+    results.update(whole_run)  # a partial run keeps naming the full run's machine state
+    (args.results_dir / "machine.json").write_text(json.dumps({**whole_run, "machine": results["machine"],
+                                                               "quick": args.quick}, indent=1) + "\n")
     table = report.markdown(results)
     (args.results_dir / "README-table.md").write_text(table + "\n")
     if plots_python:

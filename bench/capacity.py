@@ -160,19 +160,21 @@ def run_experiment(cfg: LocalConfig, session: requests.Session, experiment: Expe
     probe = Probe(cfg, session, emulator)
     idle = probe.sample()
     started = time.time()
-    stages, triggered = [], 0
+    stages, triggered, first_run_at = [], 0, None
     for n in experiment.stages:
         experiment.dag_run_ids.append(_trigger(cfg, session, experiment, triggered, n))
         triggered, stage_started, plateau = n, time.time(), []
-        while time.time() - started < experiment.error_timeout - 5:  # past that, the first runs end
+        # Until the first runs end (their clock starts when their task triggers them), or 5 minutes without one.
+        while time.time() - (first_run_at or started) < (experiment.error_timeout - 5 if first_run_at else 300):
             sample = probe.sample()
             experiment.samples.append(sample)
+            first_run_at = first_run_at or (sample["t"] if sample["in_flight"] else None)
             if _all_started(sample, n):
                 plateau.append(sample)
                 if sample["t"] - plateau[0]["t"] >= experiment.plateau_seconds:
                     break
             time.sleep(SAMPLE_SECONDS)
-        stages.append(_stage_summary(n, plateau, stage_started, idle))
+        stages.append(_stage_summary(n, n - (stages[-1]["n"] if stages else 0), plateau, stage_started, idle))
     for index, run in probe.runs_by_index(experiment.label).items():
         if experiment.planned[index] == "cancelled" and run["status"] in (1, 2, 3):
             emulator.api(probe.api, "POST", f"runs/{run['id']}/cancel/")
@@ -186,7 +188,7 @@ def run_experiment(cfg: LocalConfig, session: requests.Session, experiment: Expe
     return _summary(experiment, stages, states, probe.runs_by_index(experiment.label), started)
 
 
-def _stage_summary(n: int, plateau: list[dict], stage_started: float, idle: dict) -> dict:
+def _stage_summary(n: int, added: int, plateau: list[dict], stage_started: float, idle: dict) -> dict:
     rate = None
     if len(plateau) >= 2:
         rate = (plateau[-1]["requests"] - plateau[0]["requests"]) / (plateau[-1]["t"] - plateau[0]["t"])
@@ -194,6 +196,7 @@ def _stage_summary(n: int, plateau: list[dict], stage_started: float, idle: dict
         "n": n,
         "reached": bool(plateau),
         "seconds_to_all_started": round(plateau[0]["t"] - stage_started, 1) if plateau else None,
+        "tasks_started_per_s": round(added / (plateau[0]["t"] - stage_started), 2) if plateau else None,
         "worker_slots_held_while_waiting": max((s["running"] for s in plateau), default=None),
         "deferred_tasks": max((s["deferred"] for s in plateau), default=None),
         "triggerer_rss_mb_idle": idle["triggerer_rss_mb"],
@@ -222,7 +225,7 @@ def _summary(experiment: Experiment, stages: list[dict], states: dict[int, str],
 
 
 def run(workdir, ns: list[int], parallelism: int, plateau_seconds: float = 20.0, sync_seconds: float = 60.0,
-        launch_seconds_floor: float = 0.3) -> dict:
+        launch_seconds_floor: float = 0.5) -> dict:
     """The sync form at N = parallelism, then the deferrable form staged to each N in `ns`."""
     with local_stack.running(workdir, parallelism=parallelism, synthetic_seconds=sync_seconds) as cfg:
         session = airflow.api_session(cfg)
@@ -232,7 +235,7 @@ def run(workdir, ns: list[int], parallelism: int, plateau_seconds: float = 20.0,
         # The sync tasks started `parallelism` at a time, after the planning task: seconds per task start.
         took = sync["stages"][0]["seconds_to_all_started"] or sync_seconds
         per_task = max(launch_seconds_floor, took / 2 / parallelism)
-        ramp = per_task * ns[-1] * 1.6 + plateau_seconds * len(ns)
+        ramp = per_task * ns[-1] * 2 + plateau_seconds * len(ns)  # x2: under load a start can take twice as long
         deferrable = run_experiment(cfg, session, Experiment(
             "deferrable", operator_settings("template_deferrable"), ns, synthetic_seconds=round(ramp + 2 * plateau_seconds + 20),
             error_timeout=int(ramp + plateau_seconds + 20), plateau_seconds=plateau_seconds))

@@ -60,10 +60,14 @@ def _table(header: list[str], rows: list[list]) -> list[str]:
 
 def markdown(results: dict) -> str:
     machine = results["machine"]
-    lines = [f"Measured {results['finished_at']} on: {one_line(machine)}; load average at start "
+    lines = [f"Measured {results.get('finished_at')} on: {one_line(machine)}; load average (1, 5, 15 min) at start "
              f"{machine['load_average_at_start']}, at end {results.get('load_average_at_end')}. "
              f"`make bench` wall time {results.get('wall_seconds', 0) / 60:.1f} min"
              f"{' (quick mode: tiny N, not for reading)' if results.get('quick') else ''}.", ""]
+    for name in results.get("rerun_sections", []):
+        section = results.get(name, {})
+        lines += [f"Re-measured alone afterwards: {name} at {section.get('measured_at')} (load average "
+                  f"{section.get('load_average_before')}); its ratios come from that one run.", ""]
     lines += ["**Goals**", "", *_table(["goal", "measured", "verdict"], [list(r) for r in goals(results)]), ""]
     if "summary" in results.get("overhead", {}):
         lines += ["**1. Overhead** (dag.test() of bench DAGs; ratio = Airflow task duration / dbt run started_at->finished_at)", ""]
@@ -82,10 +86,12 @@ def markdown(results: dict) -> str:
         for experiment in (capacity["sync"], capacity["deferrable"]):
             for stage in experiment["stages"]:
                 rows.append([experiment["label"], stage["n"], "yes" if stage["reached"] else "no",
-                             stage["seconds_to_all_started"], stage["worker_slots_held_while_waiting"],
+                             stage["seconds_to_all_started"], stage.get("tasks_started_per_s"),
+                             stage["worker_slots_held_while_waiting"],
                              stage["triggerer_rss_mb"], stage["emulator_requests_per_s"],
                              experiment["all_runs_in_true_state"]])
-        lines += _table(["form", "N in flight", "reached", "s to all started", "worker slots held while waiting",
+        lines += _table(["form", "N in flight", "reached", "s to all started", "task starts/s",
+                         "worker slots held while waiting",
                          "triggerer RSS MiB", "emulator req/s", "every run in its true state"], rows)
         lines.append("")
     parse = results.get("parse_cost", {})

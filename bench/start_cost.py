@@ -66,6 +66,12 @@ def run(where: Path, quick: bool = False) -> dict:
             timings.append({"case": "demo (from stopped, warm)", **_make(copy, "demo", env, log)})
     finally:
         stopped = _make(copy, "stop", env, log)
+        for name in ENVIRONMENTS:  # hundreds of MB; the copy's logs and state stay for a look
+            path = copy / name
+            if path.is_symlink():
+                path.unlink()
+            else:
+                shutil.rmtree(path, ignore_errors=True)
     return {"ports": {"airflow": env["LOCAL_AIRFLOW_PORT"], "emulator": env["DBT_CLOUD_EMULATOR_PORT"]},
             "log": str(log), "timings": timings, "stopped_cleanly": stopped["exit_code"] == 0,
             "local_wheel_dir": os.environ.get("PIP_FIND_LINKS")}

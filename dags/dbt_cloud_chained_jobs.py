@@ -39,13 +39,11 @@ def dbt_cloud_chained_jobs():
         task_id="build_all_models",
         job_id=settings.job_id,
         reuse_existing_run=True,
-        check_interval=10,
     )
     publish_marts = ResilientDbtCloudRunJobOperator(
         task_id="publish_marts",
         job_id=settings.downstream_job_id,
         reuse_existing_run=True,
-        check_interval=10,
     )
     build_all_models >> publish_marts
 

@@ -82,7 +82,6 @@ def dbt_cloud_elt():
     transform_orders = ResilientDbtCloudRunJobOperator(
         task_id="transform_orders",
         job_id=settings.job_id,
-        check_interval=10,
     )
 
     @task

@@ -40,7 +40,6 @@ def dbt_cloud_job_by_name():
         project_name=settings.project_name,
         environment_name=settings.environment_name,
         job_name=settings.job_name,
-        check_interval=10,
     )
 
 

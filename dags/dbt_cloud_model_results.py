@@ -45,7 +45,6 @@ def dbt_cloud_model_results():
     build_models = ResilientDbtCloudRunJobOperator(
         task_id="build_models",
         job_id=settings.job_id,
-        check_interval=10,
     )
 
     @task(trigger_rule=TriggerRule.ALL_DONE)

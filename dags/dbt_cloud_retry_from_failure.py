@@ -46,7 +46,6 @@ def dbt_cloud_retry_from_failure():
         retry_from_failure=True,
         retries=2,
         retry_delay=timedelta(seconds=30),
-        check_interval=10,
     )
 
 

@@ -38,7 +38,6 @@ def tagged_models_dag(tag: str, schedule: str) -> DAG:
             task_id=f"build_{tag}_models",
             job_id=settings.tagged_job_id,
             steps_override=[f"dbt build --select tag:{tag}"],
-            check_interval=10,
         )
 
     return build_tagged_models()

@@ -49,8 +49,10 @@ def ensure_tls(cfg: LocalConfig) -> None:
 def start(cfg: LocalConfig) -> int:
     if not (cfg.emulator_venv / "bin" / "python").exists():
         raise StartError(f"The emulator's environment is missing ({cfg.emulator_venv}): run `make install`.")
+    log = component(cfg).log_file(cfg)
+    log_start = log.stat().st_size if log.exists() else 0
     pid = spawn(cfg, component(cfg), environment(cfg))
-    wait_healthy(cfg, pid)
+    wait_healthy(cfg, pid, log_start)
     return pid
 
 
@@ -66,12 +68,14 @@ def is_healthy(cfg: LocalConfig) -> bool:
         return False
 
 
-def wait_healthy(cfg: LocalConfig, pid: int, timeout: float = 90.0) -> None:
+def wait_healthy(cfg: LocalConfig, pid: int, log_start: int = 0, timeout: float = 90.0) -> None:
     deadline = time.monotonic() + timeout
     while time.monotonic() < deadline:
         if is_healthy(cfg):
             return
         if not alive(pid):
-            raise StartError(f"The dbt Cloud emulator exited while starting. Its log:\n{log_tail(cfg, component(cfg))}")
+            raise StartError(f"the dbt Cloud emulator exited while starting; the end of its log says why:\n"
+                             f"{log_tail(cfg, component(cfg), since=log_start)}")
         time.sleep(0.3)
-    raise StartError(f"The dbt Cloud emulator did not answer {cfg.emulator_url}{HEALTH_PATH} within {timeout:.0f} s. Its log:\n{log_tail(cfg, component(cfg))}")
+    raise StartError(f"the dbt Cloud emulator did not answer {cfg.emulator_url}{HEALTH_PATH} within {timeout:.0f} s. "
+                     f"The end of its log:\n{log_tail(cfg, component(cfg), since=log_start)}")

@@ -142,9 +142,12 @@ def stop(cfg: LocalConfig, component: Component) -> bool:
     return True
 
 
-def log_tail(cfg: LocalConfig, component: Component, lines: int = 20) -> str:
+def log_tail(cfg: LocalConfig, component: Component, lines: int = 20, since: int = 0) -> str:
+    """The last lines of a component's log, from byte offset `since` (where this start began writing)."""
     try:
-        text = component.log_file(cfg).read_text(errors="replace")
+        with open(component.log_file(cfg), "rb") as log:
+            log.seek(since)
+            text = log.read().decode(errors="replace")
     except OSError:
         return "(no log yet)"
     return "\n".join(text.splitlines()[-lines:])

@@ -48,7 +48,7 @@ def start(cfg: LocalConfig) -> None:
     except (StartError, settings_file.SettingsError) as exc:
         for comp in reversed(started):
             stop(cfg, comp)
-        raise SystemExit(f"make start failed: {exc}") from None
+        raise SystemExit(f"Could not start the local stack: {exc}") from None
     print(f"""
 Airflow is running at {cfg.airflow_url}  (log in as admin / admin)
 dbt Cloud emulator at {cfg.emulator_url}  (runs linked from Airflow's "Monitor Job Run" button)

@@ -130,4 +130,6 @@ def _parse(name: str, raw: str, annotation: Any) -> Any:
             return Path(raw).expanduser()
         return raw
     except ValueError:
-        raise SettingsError(f"{ENV_PREFIX}{name}={raw!r} is not a valid {kind}.") from None
+        noun = "a whole number" if kind.startswith("int") else "a number"
+        raise SettingsError(f"{ENV_PREFIX}{name}={raw!r} is not {noun}: set it to {noun}, or unset it "
+                            "to use the default (emulator/README.md lists the settings).") from None

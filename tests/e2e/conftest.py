@@ -17,3 +17,20 @@ def dbt_cloud(emulator, airflow_db, monkeypatch) -> DbtCloudApi:
     """The emulator's API; the DAGs' warehouse folder is the emulator's."""
     monkeypatch.setenv("LOCAL_WAREHOUSE_DIR", str(emulator.warehouse_dir))
     return DbtCloudApi(emulator)
+
+
+@pytest.fixture
+def callback_log():
+    """What the failure callback logged, caught on its own logger: dag.test() sets up Airflow's
+    logging when it first runs, which can replace the root handlers that `caplog` relies on."""
+    import logging
+
+    records: list[logging.LogRecord] = []
+    handler = logging.Handler(level=logging.DEBUG)
+    handler.emit = records.append
+    logger = logging.getLogger("include.dbt_cloud_callbacks")
+    logger.addHandler(handler)
+    try:
+        yield lambda: "\n".join(record.getMessage() for record in records)
+    finally:
+        logger.removeHandler(handler)

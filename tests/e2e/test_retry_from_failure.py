@@ -6,8 +6,6 @@ then lands them, so a rerun (`dbt retry`) succeeds.
 
 from __future__ import annotations
 
-import logging
-
 import pytest
 
 from tests.e2e.dag_runner import load_dag, run_dag
@@ -22,15 +20,14 @@ def new_runs(dbt_cloud, before: set[int]) -> list[dict]:
     return [run for run in dbt_cloud.runs(RETRY_JOB) if run["id"] not in before]
 
 
-def test_a_failed_run_fails_the_task_and_the_log_names_the_failing_node(dbt_cloud, emulator, caplog):
+def test_a_failed_run_fails_the_task_and_the_log_names_the_failing_node(dbt_cloud, emulator, callback_log):
     dbt_cloud.reset_job(RETRY_JOB)
     before = {run["id"] for run in dbt_cloud.runs(RETRY_JOB)}
     dag = load_dag("dbt_cloud_retry_from_failure")
     dag.get_task("build_with_late_data").retries = 0
 
-    with caplog.at_level(logging.INFO):
-        outcome = run_dag(dag)
-    log = caplog.text
+    outcome = run_dag(dag)
+    log = callback_log()
 
     assert outcome.state == "failed"
     [run] = new_runs(dbt_cloud, before)

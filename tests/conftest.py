@@ -6,17 +6,15 @@ Tests that need the emulator start it here and stop it at the end; inside the As
 
 from __future__ import annotations
 
-import json
 import os
 import subprocess
 import sys
 import tempfile
-from dataclasses import dataclass
 from pathlib import Path
 
 import pytest
 
-from tests.environment import NO_EMULATOR_HERE, ROOT, emulator_available
+from tests.environment import NO_EMULATOR_HERE, ROOT, Emulator, emulator_available
 
 # Airflow reads its home when first imported: give the session its own, so tests never touch the
 # metadata DB of `make start`, and never read a developer's .env (the settings module honours this).
@@ -25,10 +23,6 @@ os.environ["AIRFLOW__CORE__DAGS_FOLDER"] = str(ROOT / "dags")
 os.environ["AIRFLOW__CORE__LOAD_EXAMPLES"] = "False"
 os.environ["ASTRO_DOTENV_PATH"] = os.devnull
 
-EMULATOR_TOKEN = "dbtc_emulator_local_token"
-EMULATOR_ACCOUNT_ID = 12345
-
-
 @pytest.fixture(scope="session")
 def airflow_db() -> Path:
     """A migrated SQLite metadata DB in the session's AIRFLOW_HOME, for dag.test() and the like."""
@@ -36,65 +30,6 @@ def airflow_db() -> Path:
     done = subprocess.run([sys.executable, "-m", "airflow", "db", "migrate"], capture_output=True, text=True)
     assert done.returncode == 0, f"airflow db migrate failed:\n{done.stdout[-3000:]}\n{done.stderr[-3000:]}"
     return home
-
-
-@dataclass
-class Emulator:
-    """A running emulator process: its addresses, credentials and controls."""
-
-    cfg: object  # local_runner.config.LocalConfig
-    token: str = EMULATOR_TOKEN
-    account_id: int = EMULATOR_ACCOUNT_ID
-
-    @property
-    def port(self) -> int:
-        return self.cfg.emulator_port
-
-    @property
-    def host(self) -> str:
-        return f"localhost:{self.port}"
-
-    @property
-    def url(self) -> str:
-        return self.cfg.emulator_url
-
-    @property
-    def state_dir(self) -> Path:
-        return self.cfg.emulator_state_dir
-
-    @property
-    def warehouse_dir(self) -> Path:
-        return self.cfg.warehouse_dir
-
-    @property
-    def trust_bundle(self) -> Path:
-        return self.cfg.trust_bundle
-
-    @property
-    def connection_json(self) -> str:
-        return json.dumps({"conn_type": "dbt_cloud", "host": self.host, "login": str(self.account_id),
-                           "password": self.token})
-
-    def start(self) -> None:
-        from local_runner import emulator
-
-        emulator.start(self.cfg)
-
-    def stop(self) -> None:
-        from local_runner import emulator, processes
-
-        processes.stop(self.cfg, emulator.component(self.cfg))
-
-    def kill(self) -> None:
-        """SIGKILL the emulator's whole process group, as a crash would."""
-        import signal
-
-        from local_runner import emulator, processes
-
-        pid = processes.running_pid(self.cfg, emulator.component(self.cfg))
-        if pid is not None:
-            os.killpg(pid, signal.SIGKILL)
-            processes.stop_group(pid, timeout=5)
 
 
 _session_emulator: Emulator | None = None

@@ -15,7 +15,7 @@ from pathlib import Path
 
 import pytest
 
-from tests.conftest import NO_EMULATOR_HERE, ROOT, emulator_available
+from tests.environment import NO_EMULATOR_HERE, ROOT, emulator_available
 
 pytestmark = pytest.mark.e2e
 

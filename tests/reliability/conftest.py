@@ -34,7 +34,7 @@ def start_spare_emulator(session_emulator, state_dir, monkeypatch, token: str | 
 
     from local_runner.config import LocalConfig
     from local_runner.ports import free_port
-    from tests.conftest import Emulator
+    from tests.environment import Emulator
 
     spare = Emulator(LocalConfig(state_dir=state_dir, emulator_port=free_port()), **({"token": token} if token else {}))
     shutil.copytree(session_emulator.state_dir / "tls", spare.state_dir / "tls")

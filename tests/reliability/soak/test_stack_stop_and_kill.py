@@ -32,7 +32,7 @@ def synthetic_job_env():
 @pytest.fixture(scope="module")
 def stack(synthetic_job_env, local_stack):
     from local_runner import airflow
-    from tests.conftest import Emulator
+    from tests.environment import Emulator
 
     patch = pytest.MonkeyPatch()  # requests prefers REQUESTS_CA_BUNDLE (the session emulator's) to session.verify
     patch.setenv("REQUESTS_CA_BUNDLE", str(local_stack.trust_bundle))

@@ -29,9 +29,14 @@ class DbtCloudApi:
         return self._call("GET", f"/api/v2/accounts/{ACCOUNT_ID}/runs/{run_id}/", params=params).json()["data"]
 
     def runs(self, job_id: int) -> list[dict[str, Any]]:
-        """Every run of the job, oldest first."""
-        params = {"job_definition_id": job_id, "order_by": "id", "limit": 100}
-        return self._call("GET", f"/api/v2/accounts/{ACCOUNT_ID}/runs/", params=params).json()["data"]
+        """Every run of the job, oldest first, page by page (a page holds at most 100)."""
+        runs: list[dict[str, Any]] = []
+        while True:
+            params = {"job_definition_id": job_id, "order_by": "id", "limit": 100, "offset": len(runs)}
+            body = self._call("GET", f"/api/v2/accounts/{ACCOUNT_ID}/runs/", params=params).json()
+            runs += body["data"]
+            if len(runs) >= body["extra"]["pagination"]["total_count"]:
+                return runs
 
     def artifact(self, run_id: int, path: str, step: int | None = None) -> dict[str, Any]:
         params = {"step": step} if step else {}

@@ -6,38 +6,25 @@ import contextlib
 import re
 from collections import Counter
 from collections.abc import Iterator
-from dataclasses import dataclass
 from pathlib import Path
 
 import requests
 
 from local_runner import emulator as emulator_process
+from local_runner.emulator import DEMO_ACCOUNT_ID, DEMO_TOKEN, EmulatorProcess
 from local_runner import processes
 from local_runner.config import LocalConfig
 from local_runner.ports import free_port
 
-TOKEN = "dbtc_emulator_local_token"
-ACCOUNT_ID = 12345
+TOKEN = DEMO_TOKEN
+ACCOUNT_ID = DEMO_ACCOUNT_ID
 # One line per request in the emulator's log: "GET /api/v2/accounts/12345/runs/100001/ 200 1.2ms".
 _REQUEST_LINE = re.compile(r"dbt_cloud_emulator\.requests: (?P<method>[A-Z]+) (?P<path>\S+) (?P<status>\S+) [\d.]+ms$")
 _RUN_PATH = re.compile(r"^/api/v2/accounts/\d+/runs/(?P<run_id>\d+)/")
 
 
-@dataclass(frozen=True)
-class BenchEmulator:
-    cfg: LocalConfig
-
-    @property
-    def url(self) -> str:
-        return self.cfg.emulator_url
-
-    @property
-    def host(self) -> str:
-        return f"localhost:{self.cfg.emulator_port}"
-
-    @property
-    def trust_bundle(self) -> Path:
-        return self.cfg.trust_bundle
+class BenchEmulator(EmulatorProcess):
+    """The local runner's emulator handle, plus what the benches read: its API, stats and request log."""
 
     @property
     def log_file(self) -> Path:
@@ -47,22 +34,15 @@ class BenchEmulator:
     def pid(self) -> int | None:
         return processes.running_pid(self.cfg, emulator_process.component(self.cfg))
 
-    def provider_env(self) -> dict[str, str]:
-        """What a process running the provider needs to reach and trust this emulator."""
-        connection = ('{"conn_type": "dbt_cloud", "host": "%s", "login": "%d", "password": "%s"}'
-                      % (self.host, ACCOUNT_ID, TOKEN))
-        return {"AIRFLOW_CONN_DBT_CLOUD_DEFAULT": connection, "REQUESTS_CA_BUNDLE": str(self.trust_bundle),
-                "SSL_CERT_FILE": str(self.trust_bundle)}
-
     def session(self) -> requests.Session:
         session = requests.Session()
-        session.headers["Authorization"] = f"Token {TOKEN}"
+        session.headers["Authorization"] = f"Token {self.token}"
         session.verify = str(self.trust_bundle)
         session.trust_env = False  # else REQUESTS_CA_BUNDLE in the shell would override `verify`
         return session
 
     def api(self, session: requests.Session, method: str, path: str, **kwargs) -> dict:
-        response = session.request(method, f"{self.url}/api/v2/accounts/{ACCOUNT_ID}/{path}", timeout=60, **kwargs)
+        response = session.request(method, f"{self.url}/api/v2/accounts/{self.account_id}/{path}", timeout=60, **kwargs)
         response.raise_for_status()
         return response.json()["data"]
 
@@ -84,19 +64,13 @@ class BenchEmulator:
 
 def start(cfg: LocalConfig, **knobs: object) -> BenchEmulator:
     """Start the emulator of `cfg`; knobs are settings by name, e.g. synthetic_seconds=60 -> DBT_CLOUD_EMULATOR_SYNTHETIC_SECONDS."""
-    env = {**emulator_process.environment(cfg),
-           **{f"DBT_CLOUD_EMULATOR_{name.upper()}": str(value) for name, value in knobs.items()}}
-    pid = processes.spawn(cfg, emulator_process.component(cfg), env)
-    try:
-        emulator_process.wait_healthy(cfg, pid)
-    except emulator_process.StartError:
-        stop(BenchEmulator(cfg))
-        raise
-    return BenchEmulator(cfg)
+    emulator = BenchEmulator(cfg)
+    emulator.start(**knobs)
+    return emulator
 
 
 def stop(emulator: BenchEmulator) -> None:
-    processes.stop(emulator.cfg, emulator_process.component(emulator.cfg))
+    emulator.stop()
 
 
 @contextlib.contextmanager

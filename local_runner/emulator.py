@@ -4,16 +4,22 @@ from __future__ import annotations
 
 import json
 import os
+import signal
 import ssl
 import subprocess
 import time
 import urllib.error
 import urllib.request
+from dataclasses import dataclass
+from pathlib import Path
 
 from local_runner.config import LocalConfig
-from local_runner.processes import Component, alive, log_tail, spawn
+from local_runner.processes import Component, alive, log_tail, running_pid, spawn, stop, stop_group
 
 HEALTH_PATH = "/_emulator/health"
+# The demo tenant's account and token (emulator/jobs.yaml; airflow_settings.yaml uses the same).
+DEMO_ACCOUNT_ID = 12345
+DEMO_TOKEN = "dbtc_emulator_local_token"
 
 
 class StartError(RuntimeError):
@@ -46,13 +52,20 @@ def ensure_tls(cfg: LocalConfig) -> None:
         raise StartError(f"The emulator could not create its TLS certificates:\n{done.stderr[-2000:]}")
 
 
-def start(cfg: LocalConfig) -> int:
+def start(cfg: LocalConfig, **settings: object) -> int:
+    """Start the emulator of `cfg` and wait until it is healthy. `settings` are emulator settings by
+    name (synthetic_seconds=60 means DBT_CLOUD_EMULATOR_SYNTHETIC_SECONDS=60), for tests and benches."""
     if not (cfg.emulator_venv / "bin" / "python").exists():
         raise StartError(f"The emulator's environment is missing ({cfg.emulator_venv}): run `make install`.")
     log = component(cfg).log_file(cfg)
     log_start = log.stat().st_size if log.exists() else 0
-    pid = spawn(cfg, component(cfg), environment(cfg))
-    wait_healthy(cfg, pid, log_start)
+    env = {**environment(cfg), **{f"DBT_CLOUD_EMULATOR_{name.upper()}": str(value) for name, value in settings.items()}}
+    pid = spawn(cfg, component(cfg), env)
+    try:
+        wait_healthy(cfg, pid, log_start)
+    except StartError:
+        stop(cfg, component(cfg))
+        raise
     return pid
 
 
@@ -79,3 +92,59 @@ def wait_healthy(cfg: LocalConfig, pid: int, log_start: int = 0, timeout: float 
         time.sleep(0.3)
     raise StartError(f"the dbt Cloud emulator did not answer {cfg.emulator_url}{HEALTH_PATH} within {timeout:.0f} s. "
                      f"The end of its log:\n{log_tail(cfg, component(cfg), since=log_start)}")
+
+
+@dataclass
+class EmulatorProcess:
+    """A handle on the emulator of one LocalConfig: its addresses, credentials and controls."""
+
+    cfg: LocalConfig
+    token: str = DEMO_TOKEN
+    account_id: int = DEMO_ACCOUNT_ID
+
+    @property
+    def port(self) -> int:
+        return self.cfg.emulator_port
+
+    @property
+    def host(self) -> str:
+        return f"localhost:{self.port}"
+
+    @property
+    def url(self) -> str:
+        return self.cfg.emulator_url
+
+    @property
+    def state_dir(self) -> Path:
+        return self.cfg.emulator_state_dir
+
+    @property
+    def warehouse_dir(self) -> Path:
+        return self.cfg.warehouse_dir
+
+    @property
+    def trust_bundle(self) -> Path:
+        return self.cfg.trust_bundle
+
+    @property
+    def connection_json(self) -> str:
+        return json.dumps({"conn_type": "dbt_cloud", "host": self.host, "login": str(self.account_id),
+                           "password": self.token})
+
+    def provider_env(self) -> dict[str, str]:
+        """What a process running the provider needs to reach and trust this emulator."""
+        return {"AIRFLOW_CONN_DBT_CLOUD_DEFAULT": self.connection_json,
+                "REQUESTS_CA_BUNDLE": str(self.trust_bundle), "SSL_CERT_FILE": str(self.trust_bundle)}
+
+    def start(self, **settings: object) -> None:
+        start(self.cfg, **settings)
+
+    def stop(self) -> None:
+        stop(self.cfg, component(self.cfg))
+
+    def kill(self) -> None:
+        """SIGKILL the emulator's whole process group, as a crash would."""
+        pid = running_pid(self.cfg, component(self.cfg))
+        if pid is not None:
+            os.killpg(pid, signal.SIGKILL)
+            stop_group(pid, timeout=5)

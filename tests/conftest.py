@@ -14,7 +14,8 @@ from pathlib import Path
 
 import pytest
 
-from tests.environment import NO_EMULATOR_HERE, ROOT, Emulator, emulator_available
+from local_runner.emulator import EmulatorProcess
+from tests.environment import NO_EMULATOR_HERE, ROOT, emulator_available
 
 # Airflow reads its home when first imported: give the session its own, so tests never touch the
 # metadata DB of `make start`, and never read a developer's .env (the settings module honours this).
@@ -32,7 +33,7 @@ def airflow_db() -> Path:
     return home
 
 
-_session_emulator: Emulator | None = None
+_session_emulator: EmulatorProcess | None = None
 
 
 def pytest_configure(config) -> None:
@@ -49,7 +50,7 @@ def pytest_configure(config) -> None:
     from local_runner.config import LocalConfig
     from local_runner.ports import free_port
 
-    _session_emulator = Emulator(LocalConfig(state_dir=Path(tempfile.mkdtemp(prefix="emulator-tests-")),
+    _session_emulator = EmulatorProcess(LocalConfig(state_dir=Path(tempfile.mkdtemp(prefix="emulator-tests-")),
                                              emulator_port=free_port()))
     emulator.ensure_tls(_session_emulator.cfg)
     os.environ["REQUESTS_CA_BUNDLE"] = str(_session_emulator.trust_bundle)
@@ -57,7 +58,7 @@ def pytest_configure(config) -> None:
 
 
 @pytest.fixture(scope="session")
-def emulator() -> Emulator:
+def emulator() -> EmulatorProcess:
     """The emulator on a free port with fresh state; the provider is pointed at it for the session."""
     if _session_emulator is None:
         pytest.skip(NO_EMULATOR_HERE)

@@ -22,25 +22,3 @@ def emulator_control(emulator) -> EmulatorControl:
     control = EmulatorControl(emulator)
     yield control
     control.set_faults(rate=0, drop_after_commit_rate=0)
-
-
-def start_spare_emulator(session_emulator, state_dir, monkeypatch, token: str | None = None, **settings: str):
-    """Another emulator (own state and port, DBT_CLOUD_EMULATOR_<NAME> settings), trusted like the session's.
-
-    It reuses the session emulator's certificates: the provider's async client read the trust
-    bundle once, at import.
-    """
-    import shutil
-
-    from local_runner.config import LocalConfig
-    from local_runner.ports import free_port
-    from tests.environment import Emulator
-
-    spare = Emulator(LocalConfig(state_dir=state_dir, emulator_port=free_port()), **({"token": token} if token else {}))
-    shutil.copytree(session_emulator.state_dir / "tls", spare.state_dir / "tls")
-    for name, value in settings.items():
-        monkeypatch.setenv(f"DBT_CLOUD_EMULATOR_{name}", value)
-    spare.start()
-    for name in settings:
-        monkeypatch.delenv(f"DBT_CLOUD_EMULATOR_{name}")
-    return spare

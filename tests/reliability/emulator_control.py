@@ -27,3 +27,21 @@ class EmulatorControl:
     def injected(self) -> dict[str, int]:
         """How many faults of each kind were injected since the emulator started."""
         return self._call("GET", "/faults")["injected"]
+
+
+def start_spare_emulator(session_emulator, state_dir, token: str | None = None, **settings: str):
+    """Another emulator (own state and port, DBT_CLOUD_EMULATOR_<NAME> settings), trusted like the session's.
+
+    It reuses the session emulator's certificates: the provider's async client read the trust
+    bundle once, at import.
+    """
+    import shutil
+
+    from local_runner.config import LocalConfig
+    from local_runner.ports import free_port
+    from local_runner.emulator import EmulatorProcess
+
+    spare = EmulatorProcess(LocalConfig(state_dir=state_dir, emulator_port=free_port()), **({"token": token} if token else {}))
+    shutil.copytree(session_emulator.state_dir / "tls", spare.state_dir / "tls")
+    spare.start(**settings)
+    return spare

@@ -13,7 +13,7 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from tests.environment import ROOT
-from tests.reliability.conftest import start_spare_emulator
+from tests.reliability.emulator_control import start_spare_emulator
 
 pytestmark = pytest.mark.e2e
 SYNTHETIC = 999
@@ -80,13 +80,11 @@ def test_a_real_artifact_is_still_served(dbt_cloud, run_with_artifacts):
 @pytest.fixture(scope="module")
 def fuzz_target(emulator, tmp_path_factory):
     """A throwaway emulator to fuzz (runs it creates are synthetic and end in a second)."""
-    patch = pytest.MonkeyPatch()
-    spare = start_spare_emulator(emulator, tmp_path_factory.mktemp("fuzzed"), patch, SYNTHETIC_SECONDS="1")
+    spare = start_spare_emulator(emulator, tmp_path_factory.mktemp("fuzzed"), SYNTHETIC_SECONDS="1")
     try:
         yield spare
     finally:
         spare.stop()
-        patch.undo()
 
 
 def test_no_operation_answers_500_to_generated_requests(fuzz_target):

@@ -17,7 +17,7 @@ import pytest
 from tests.e2e.dag_runner import load_dag, run_dag
 from tests.e2e.dbt_cloud_api import DbtCloudApi
 from tests.environment import ROOT
-from tests.reliability.conftest import start_spare_emulator
+from tests.reliability.emulator_control import start_spare_emulator
 
 pytestmark = pytest.mark.e2e
 EVERY_DAG_THAT_CALLS_DBT_CLOUD = [
@@ -60,7 +60,7 @@ def dockerignored(root: Path):
 @pytest.fixture
 def secret_emulator(emulator, tmp_path, monkeypatch):
     token = f"dbtc_secret_{secrets.token_hex(16)}"
-    spare = start_spare_emulator(emulator, tmp_path / "secret", monkeypatch, token=token,
+    spare = start_spare_emulator(emulator, tmp_path / "secret", token=token,
                                  EXTRA_TOKENS=f"12345:{token}", SYNTHETIC_SECONDS="5")
     monkeypatch.setenv("AIRFLOW_CONN_DBT_CLOUD_DEFAULT", spare.connection_json)
     monkeypatch.setenv("LOCAL_WAREHOUSE_DIR", str(spare.warehouse_dir))

@@ -32,11 +32,11 @@ def synthetic_job_env():
 @pytest.fixture(scope="module")
 def stack(synthetic_job_env, local_stack):
     from local_runner import airflow
-    from tests.environment import Emulator
+    from local_runner.emulator import EmulatorProcess
 
     patch = pytest.MonkeyPatch()  # requests prefers REQUESTS_CA_BUNDLE (the session emulator's) to session.verify
     patch.setenv("REQUESTS_CA_BUNDLE", str(local_stack.trust_bundle))
-    yield local_stack, airflow.api_session(local_stack), DbtCloudApi(Emulator(local_stack))
+    yield local_stack, airflow.api_session(local_stack), DbtCloudApi(EmulatorProcess(local_stack))
     patch.undo()
 
 

@@ -12,6 +12,9 @@
   answer was lost on the way) it adopts it instead of starting a duplicate. If it failed or
   was cancelled, this try needs a run of its own and triggers one. A trigger that got no
   answer is never repeated blindly: the operator looks for the key first.
+  With `retry_from_failure`, a rerun carries no cause: the operator follows its failed run to
+  the rerun dbt Cloud made of it (the next run of the job, a rerun of that run) and adopts it
+  the same way, so a rerun whose answer was lost is not followed by a fresh run.
   Clearing the task changes the key (the clear count), so a cleared task runs dbt again.
 - Stopping the task cancels its run in every mode: execution_timeout and on_kill in the
   provider; a deferred task marked failed or cleared through CancellingDbtCloudRunJobTrigger.
@@ -63,6 +66,13 @@ def cause_with_key(reason: str, key: str, context: Context) -> str:
     return f"{details[: MAX_CAUSE_LENGTH - len(tag) - 1]} {tag}"
 
 
+def is_rerun_of(run: dict[str, Any], failed: dict[str, Any]) -> bool:
+    """Whether `run` is dbt Cloud's rerun (retry from failure) of the run `failed`."""
+    if run.get("retrying_run_id") is not None:
+        return run["retrying_run_id"] == failed["id"]
+    return (run.get("trigger") or {}).get("cause_category") == "rerun"
+
+
 class _ResilientDbtCloudTask:
     """What the operator and the sensor share: the retrying hook and the verifying trigger."""
 
@@ -109,11 +119,23 @@ class ResilientDbtCloudRunJobOperator(_ResilientDbtCloudTask, DbtCloudRunJobOper
         raise AssertionError("unreachable")
 
     def _latest_run_of_this_task(self, key: str) -> dict[str, Any] | None:
+        """The newest run carrying this task's key, or with retry_from_failure the newest rerun of it."""
         payload = {"job_definition_id": self.job_id, "order_by": "-created_at", "limit": RECENT_RUNS,
                    "include_related": ["trigger"]}
         runs = self.hook.get_job_runs(account_id=self.account_id, payload=payload).json()["data"]
         tag = key_tag(key)
-        return next((run for run in runs if tag in ((run.get("trigger") or {}).get("cause") or "")), None)
+        keyed = (i for i, run in enumerate(runs) if tag in ((run.get("trigger") or {}).get("cause") or ""))
+        position = next(keyed, None)
+        if position is None:
+            return None
+        latest = runs[position]
+        # dbt Cloud reruns a job's latest run only if it failed, so a rerun of this task's run is the
+        # run created right after it (`runs` is newest first).
+        for newer in reversed(runs[:position]) if self.retry_from_failure else ():
+            if latest["status"] not in FAILED or not is_rerun_of(newer, latest):
+                break
+            latest = newer
+        return latest
 
 
 class ResilientDbtCloudJobRunSensor(_ResilientDbtCloudTask, DbtCloudJobRunSensor):

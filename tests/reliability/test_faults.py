@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import threading
 import time
-from datetime import datetime, timezone
+from datetime import datetime, timedelta, timezone
 from types import SimpleNamespace
 
 import pytest
@@ -22,6 +22,7 @@ from tests.reliability.emulator_control import FIFTH_OF_REQUESTS_FAIL
 
 pytestmark = pytest.mark.e2e
 BUILD_ALL = 111
+RETRY_JOB = 333
 
 
 @pytest.mark.parametrize("dag_id", ["dbt_cloud_run_job", "dbt_cloud_deferrable"])
@@ -58,6 +59,30 @@ def test_a_trigger_whose_answer_is_lost_is_found_not_repeated(dbt_cloud, emulato
     assert run["status"] == 10
     assert outcome.xcom("run_dbt_cloud_job") == run["id"]
     assert outcome.task_instance("run_dbt_cloud_job").try_number == 1
+
+
+def test_a_rerun_whose_answer_is_lost_is_adopted_not_followed_by_a_fresh_run(dbt_cloud, emulator_control):
+    # The retry's POST jobs/333/rerun/ creates the rerun, then its answer is lost. The rerun has no
+    # cause to carry the task's key, so the operator must find it as the rerun of its failed run.
+    dbt_cloud.reset_job(RETRY_JOB)
+    dag = load_dag("dbt_cloud_retry_from_failure")
+    dag.get_task("build_with_late_data").retry_delay = timedelta(seconds=1)
+    before = run_ids(dbt_cloud, [RETRY_JOB])
+    emulator_control.set_faults(drop_after_commit_rate=1)
+
+    outcome = run_dag(dag)
+
+    injected = emulator_control.injected()
+    emulator_control.set_faults(drop_after_commit_rate=0)
+    assert outcome.state == "success"
+    assert injected.get("drop_after_commit", 0) >= 2  # the first run's answer and the rerun's
+    runs = new_runs(dbt_cloud, [RETRY_JOB], before)
+    assert len(runs) == 2, f"expected the failed run and its rerun, got {[(r['id'], r['trigger']['cause']) for r in runs]}"
+    failed_run, rerun = runs
+    assert (failed_run["status"], rerun["status"]) == (20, 10)
+    assert rerun["retrying_run_id"] == failed_run["id"]
+    assert outcome.xcom("build_with_late_data") == rerun["id"]
+    assert runs_per_task(dag, outcome.dag_run, [failed_run, rerun]) == {"build_with_late_data": 1, "(none)": 1}
 
 
 def _earlier_try_run(dbt_cloud, dag, logical_date, task_id: str) -> dict:

@@ -47,7 +47,7 @@ def section_runner(args: argparse.Namespace, work: Path, py_spy: Path | None):
                                          demo_job=not quick, interval_cap=2 if quick else None),
         "capacity": lambda: capacity.run(work / "capacity", args.capacity_ns or ([3] if quick else [50, 200, 500]),
                                          parallelism=args.parallelism or (3 if quick else 8),
-                                         plateau_seconds=4 if quick else 20, sync_seconds=40 if quick else 60),
+                                         plateau_seconds=4 if quick else 20),
         "start_cost": lambda: start_cost.run(work / "start", quick=quick),
     }
 

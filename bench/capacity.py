@@ -2,23 +2,23 @@
 
 Runs a local stack (local_runner.stack on free ports, one triggerer, the runner's LocalExecutor)
 with the bench DAG bench/dags/bench_capacity.py and the emulator's synthetic job 999 (steps only
-wait; no dbt, no run slot). About 1 run in 20 ends in error (a run timeout shorter than the
-synthetic wait) and 1 in 20 is cancelled through the API while in flight, so "every run ends in
-its true state" is checked on success, error and cancelled runs: the dbt Cloud run's status in
-the emulator and the Airflow task's state.
+wait; no dbt, no run slot). The synthetic runs wait until the bench has seen what it measures,
+then it ends them all at once: 1 in 20 is cancelled through the API and 1 in 20 released in error
+(POST /_emulator/synthetic/release), the rest in success. So "every run ends in its true state"
+is checked on success, error and cancelled runs: the dbt Cloud run's status in the emulator and
+the Airflow task's state.
 
 First the sync form (template_sync settings), at N = the stack's parallelism: every task holds a
 worker slot while it waits. Then the deferrable form (template_deferrable settings) in stages:
-DAG runs adding tasks until 50, then 200, then 500 runs are in flight together (one emulator
-life, so the synthetic runs must outlast the whole ramp: their length is sized from how fast the
-sync form started its tasks). Starting a task costs about a CPU-second on a worker (the task
-process parses the DAG file, which imports the provider), so the ramp, not the triggerer, sets
-how long this takes.
+DAG runs adding tasks until 50, then 200, then 500 runs are in flight together. Starting a task
+(and resuming it when its run ends) costs a worker a task process, so task starts, not the
+triggerer, set how long this takes.
 
 Every SAMPLE_SECONDS: task instance counts by state (REST API), runs in flight (emulator API),
-the emulator's request counter, and the RSS of the triggerer's process tree. A stage's plateau is
-while all its runs are in flight and every task has started (none scheduled or queued); "worker
-slots held while waiting" is the most task instances in the running state seen on it.
+the emulator's request counter, and the RSS of the triggerer's process tree. A stage's plateau starts
+when all its runs are in flight and every task waits (deferred, or running in the sync form) and
+lasts plateau_seconds; "worker slots held while waiting" is the most task instances in the
+running state seen on it.
 """
 
 from __future__ import annotations
@@ -36,6 +36,8 @@ from local_runner.config import LocalConfig
 DAG_ID = "bench_capacity"
 SYNTHETIC_JOB_ID = 999
 SAMPLE_SECONDS = 2.0
+HELD_SECONDS = 3600  # synthetic runs wait this long unless released, which the bench does when it has measured
+STAGE_SECONDS_PER_TASK = 2.0  # a stage (or the wind-down) that starts tasks slower than this has stalled
 LIVE_STATES = ("scheduled", "queued", "running", "deferred")
 RUN_STATUS_NAMES = {10: "success", 20: "error", 30: "cancelled"}
 EXPECTED_TASK_STATE = {"success": "success", "error": "failed", "cancelled": "failed"}
@@ -54,13 +56,11 @@ def outcomes(n: int) -> list[str]:
 
 @dataclass
 class Experiment:
-    """One emulator life: the synthetic run length, the planned outcome of every run, what was seen."""
+    """One emulator life: the planned outcome of every run, and what was seen."""
 
     label: str
     operator: dict
     stages: list[int]
-    synthetic_seconds: float
-    error_timeout: int
     plateau_seconds: float
     planned: list[str] = field(default_factory=list)
     samples: list[dict] = field(default_factory=list)
@@ -70,13 +70,8 @@ class Experiment:
         self.planned = outcomes(self.stages[-1])
 
     def runs(self, start: int, stop: int) -> list[dict]:
-        runs = []
-        for index in range(start, stop):
-            run = {"trigger_reason": f"bench capacity {self.label} #{index}: expect {self.planned[index]}"}
-            if self.planned[index] == "error":
-                run["additional_run_config"] = {"timeout_seconds_override": self.error_timeout}
-            runs.append(run)
-        return runs
+        return [{"trigger_reason": f"bench capacity {self.label} #{index}: expect {self.planned[index]}"}
+                for index in range(start, stop)]
 
 
 class Probe:
@@ -151,41 +146,53 @@ def _trigger(cfg: LocalConfig, session: requests.Session, experiment: Experiment
     return response.json()["dag_run_id"]
 
 
-def _all_started(sample: dict, n: int) -> bool:
-    return sample["in_flight"] >= n and sample["scheduled"] == 0 and sample["queued"] == 0
+def _all_waiting(sample: dict, n: int, deferrable: bool) -> bool:
+    """All n runs in flight and every task waiting in its form's way: deferred, or running in a slot."""
+    return sample["in_flight"] >= n and sample["deferred" if deferrable else "running"] >= n
+
+
+def _wait_for(probe: Probe, experiment: Experiment, done, seconds: float) -> None:
+    deadline = time.time() + seconds
+    while time.time() < deadline:
+        experiment.samples.append(sample := probe.sample())
+        if done(sample):
+            return
+        time.sleep(SAMPLE_SECONDS)
 
 
 def run_experiment(cfg: LocalConfig, session: requests.Session, experiment: Experiment) -> dict:
-    emulator = local_stack.restart_emulator(cfg, synthetic_seconds=experiment.synthetic_seconds)
+    emulator = emulators.BenchEmulator(cfg)
     probe = Probe(cfg, session, emulator)
     idle = probe.sample()
     started = time.time()
-    stages, triggered, first_run_at = [], 0, None
+    stages, triggered = [], 0
     for n in experiment.stages:
         experiment.dag_run_ids.append(_trigger(cfg, session, experiment, triggered, n))
-        triggered, stage_started, plateau = n, time.time(), []
-        # Until the first runs end (their clock starts when their task triggers them), or 5 minutes without one.
-        while time.time() - (first_run_at or started) < (experiment.error_timeout - 5 if first_run_at else 300):
-            sample = probe.sample()
-            experiment.samples.append(sample)
-            first_run_at = first_run_at or (sample["t"] if sample["in_flight"] else None)
-            if _all_started(sample, n):
+        added, triggered, stage_started, plateau = n - triggered, n, time.time(), []
+
+        def plateau_long_enough(sample: dict, n: int = n) -> bool:
+            # From the first sample with every task waiting, every sample counts (a slot taken later shows).
+            if plateau or _all_waiting(sample, n, experiment.operator["deferrable"]):
                 plateau.append(sample)
-                if sample["t"] - plateau[0]["t"] >= experiment.plateau_seconds:
-                    break
-            time.sleep(SAMPLE_SECONDS)
-        stages.append(_stage_summary(n, n - (stages[-1]["n"] if stages else 0), plateau, stage_started, idle))
-    for index, run in probe.runs_by_index(experiment.label).items():
+            return bool(plateau) and sample["t"] - plateau[0]["t"] >= experiment.plateau_seconds
+
+        _wait_for(probe, experiment, plateau_long_enough, STAGE_SECONDS_PER_TASK * added + 120)
+        stages.append(_stage_summary(n, added, plateau, stage_started, idle))
+    # What was to be measured is measured: end every run in its planned state.
+    runs = probe.runs_by_index(experiment.label)
+    for index, run in runs.items():
         if experiment.planned[index] == "cancelled" and run["status"] in (1, 2, 3):
             emulator.api(probe.api, "POST", f"runs/{run['id']}/cancel/")
-    deadline = time.time() + experiment.synthetic_seconds * 2 + 900
-    while time.time() < deadline and not all(probe.dag_run_done(d) for d in experiment.dag_run_ids):
-        experiment.samples.append(probe.sample())
-        time.sleep(SAMPLE_SECONDS)
+    emulator.release_synthetic_runs([run["id"] for index, run in runs.items() if experiment.planned[index] == "error"])
+    wind_down_started = time.time()
+    _wait_for(probe, experiment, lambda _: all(probe.dag_run_done(d) for d in experiment.dag_run_ids),
+              STAGE_SECONDS_PER_TASK * triggered + 300)
     states = {}
     for dag_run_id, first_index in zip(experiment.dag_run_ids, [0, *experiment.stages]):
         states.update(probe.task_states(dag_run_id, first_index))
-    return _summary(experiment, stages, states, probe.runs_by_index(experiment.label), started)
+    summary = _summary(experiment, stages, states, probe.runs_by_index(experiment.label), started)
+    summary["seconds_from_release_to_all_tasks_done"] = round(time.time() - wind_down_started, 1)
+    return summary
 
 
 def _stage_summary(n: int, added: int, plateau: list[dict], stage_started: float, idle: dict) -> dict:
@@ -195,7 +202,7 @@ def _stage_summary(n: int, added: int, plateau: list[dict], stage_started: float
     return {
         "n": n,
         "reached": bool(plateau),
-        "seconds_to_all_started": round(plateau[0]["t"] - stage_started, 1) if plateau else None,
+        "seconds_to_all_waiting": round(plateau[0]["t"] - stage_started, 1) if plateau else None,
         "tasks_started_per_s": round(added / (plateau[0]["t"] - stage_started), 2) if plateau else None,
         "worker_slots_held_while_waiting": max((s["running"] for s in plateau), default=None),
         "deferred_tasks": max((s["deferred"] for s in plateau), default=None),
@@ -215,7 +222,6 @@ def _summary(experiment: Experiment, stages: list[dict], states: dict[int, str],
             mismatches.append({"index": index, "expected": expected, "dbt_run": run_status, "task": task_state})
     return {
         "label": experiment.label, "operator": experiment.operator,
-        "synthetic_seconds": experiment.synthetic_seconds, "error_timeout_seconds": experiment.error_timeout,
         "planned": {outcome: experiment.planned.count(outcome) for outcome in sorted(set(experiment.planned))},
         "stages": stages,
         "all_runs_in_true_state": not mismatches, "mismatches": mismatches[:20],
@@ -224,20 +230,12 @@ def _summary(experiment: Experiment, stages: list[dict], states: dict[int, str],
     }
 
 
-def run(workdir, ns: list[int], parallelism: int, plateau_seconds: float = 20.0, sync_seconds: float = 60.0,
-        launch_seconds_floor: float = 0.5) -> dict:
+def run(workdir, ns: list[int], parallelism: int, plateau_seconds: float = 20.0) -> dict:
     """The sync form at N = parallelism, then the deferrable form staged to each N in `ns`."""
-    with local_stack.running(workdir, parallelism=parallelism, synthetic_seconds=sync_seconds) as cfg:
+    with local_stack.running(workdir, parallelism=parallelism, synthetic_seconds=HELD_SECONDS) as cfg:
         session = airflow.api_session(cfg)
         sync = run_experiment(cfg, session, Experiment(
-            "sync", operator_settings("template_sync"), [parallelism], synthetic_seconds=sync_seconds,
-            error_timeout=int(sync_seconds * 0.75), plateau_seconds=min(plateau_seconds, sync_seconds / 4)))
-        # The sync tasks started `parallelism` at a time, after the planning task: seconds per task start.
-        took = sync["stages"][0]["seconds_to_all_started"] or sync_seconds
-        per_task = max(launch_seconds_floor, took / 2 / parallelism)
-        ramp = per_task * ns[-1] * 2 + plateau_seconds * len(ns)  # x2: under load a start can take twice as long
+            "sync", operator_settings("template_sync"), [parallelism], plateau_seconds=plateau_seconds))
         deferrable = run_experiment(cfg, session, Experiment(
-            "deferrable", operator_settings("template_deferrable"), ns, synthetic_seconds=round(ramp + 2 * plateau_seconds + 20),
-            error_timeout=int(ramp + plateau_seconds + 20), plateau_seconds=plateau_seconds))
-    return {"parallelism": parallelism, "estimated_seconds_per_task_start": round(per_task, 2),
-            "sync": sync, "deferrable": deferrable}
+            "deferrable", operator_settings("template_deferrable"), ns, plateau_seconds=plateau_seconds))
+    return {"parallelism": parallelism, "sync": sync, "deferrable": deferrable}

@@ -51,6 +51,13 @@ class BenchEmulator(EmulatorProcess):
         response.raise_for_status()
         return response.json()
 
+    def release_synthetic_runs(self, fail_run_ids: list[int]) -> dict:
+        """End every waiting synthetic run now: those in `fail_run_ids` in error, the others in success."""
+        response = requests.post(f"{self.url}/_emulator/synthetic/release", json={"fail_run_ids": fail_run_ids},
+                                 verify=str(self.trust_bundle), timeout=60)
+        response.raise_for_status()
+        return response.json()
+
     def status_gets_by_run(self) -> Counter[int]:
         """From the request log: how many run-status GETs (GET runs/{id}/) each run got."""
         gets: Counter[int] = Counter()

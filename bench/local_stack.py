@@ -43,12 +43,6 @@ def running(where: Path, parallelism: int, **emulator_knobs: object) -> Iterator
         stack.stop_all(cfg)
 
 
-def restart_emulator(cfg: LocalConfig, **knobs: object) -> emulators.BenchEmulator:
-    """Same port and state, new knobs (the synthetic run length is a server setting)."""
-    emulators.stop(emulators.BenchEmulator(cfg))
-    return emulators.start(cfg, **knobs)
-
-
 def component_pid(cfg: LocalConfig, name: str) -> int | None:
     return processes.running_pid(cfg, next(c for c in components(cfg) if c.name == name))
 

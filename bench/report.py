@@ -86,13 +86,19 @@ def markdown(results: dict) -> str:
         for experiment in (capacity["sync"], capacity["deferrable"]):
             for stage in experiment["stages"]:
                 rows.append([experiment["label"], stage["n"], "yes" if stage["reached"] else "no",
-                             stage["seconds_to_all_started"], stage.get("tasks_started_per_s"),
+                             stage["seconds_to_all_waiting"], stage.get("tasks_started_per_s"),
                              stage["worker_slots_held_while_waiting"],
                              stage["triggerer_rss_mb"], stage["emulator_requests_per_s"],
                              experiment["all_runs_in_true_state"]])
-        lines += _table(["form", "N in flight", "reached", "s to all started", "task starts/s",
+        lines += _table(["form", "N in flight", "reached", "s to all waiting", "task starts/s",
                          "worker slots held while waiting",
                          "triggerer RSS MiB", "emulator req/s", "every run in its true state"], rows)
+        lines.append("")
+        for experiment in (capacity["sync"], capacity["deferrable"]):
+            if experiment.get("seconds_from_release_to_all_tasks_done") is not None:
+                lines.append(f"- {experiment['label']}: the bench then ended every run (cancel, release in error "
+                             f"or success); all {experiment['stages'][-1]['n']} tasks were done "
+                             f"{experiment['seconds_from_release_to_all_tasks_done']} s later.")
         lines.append("")
     parse = results.get("parse_cost", {})
     if "files" in parse:

@@ -65,6 +65,12 @@ def environment(cfg: LocalConfig) -> dict[str, str]:
         # New DAG files show up within seconds instead of the default five minutes.
         "AIRFLOW__DAG_PROCESSOR__REFRESH_INTERVAL": "20",
         "AIRFLOW__SCHEDULER__ENABLE_HEALTH_CHECK": "True",
+        # LocalExecutor workers come from a forkserver that has imported the task runner, DagBag and the
+        # provider, so each task process inherits them instead of importing them again (measured
+        # by the capacity bench). Only installed packages: include/ and dags/ stay fresh per task.
+        "AIRFLOW__SCHEDULER__MP_START_METHOD": "forkserver",
+        "AIRFLOW__CORE__MP_FORKSERVER_PRELOAD": "airflow.sdk.execution_time.task_runner,airflow.dag_processing.dagbag,"
+                                                "airflow.providers.dbt.cloud.operators.dbt",
         "REQUESTS_CA_BUNDLE": str(cfg.trust_bundle),
         "SSL_CERT_FILE": str(cfg.trust_bundle),
         "LOCAL_WAREHOUSE_DIR": str(cfg.warehouse_dir),

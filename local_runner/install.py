@@ -18,6 +18,7 @@ from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
 UV_VERSION = "0.13.8"
+INSTALL_OPTIONS = "compileall"  # in the install stamp: a change to how venvs are made redoes them
 REQUIRED_PYTHON = (3, 11)
 
 
@@ -47,7 +48,7 @@ def _run(argv: list[str], what: str) -> None:
 
 
 def _stamp(venv: Path, inputs: list[Path]) -> str:
-    digest = hashlib.sha256()
+    digest = hashlib.sha256(INSTALL_OPTIONS.encode())
     for path in inputs:
         digest.update(path.name.encode())
         digest.update(path.read_bytes() if path.exists() else b"")
@@ -68,6 +69,15 @@ def uv(python: str) -> str:
     return str(tool)
 
 
+def compile_bytecode(venv: Path) -> None:
+    """Compile the venv's packages once: with PYTHONDONTWRITEBYTECODE set (as on many CI machines),
+    every task process, dbt step and test would otherwise compile Airflow or dbt from source again."""
+    [site_packages] = (venv / "lib").glob("python3*/site-packages")
+    # A few packages ship files that are not valid Python 3 (templates, test data): not an error.
+    subprocess.run([str(venv / "bin" / "python"), "-m", "compileall", "-q", "-j", "0", str(site_packages)],
+                   stdout=subprocess.DEVNULL, check=False)
+
+
 def ensure_venv(uv_bin: str, python: str, venv: Path, what: str, requirements: list[str], inputs: list[Path]) -> None:
     stamp = _stamp(venv, inputs)
     if _current(venv, stamp):
@@ -76,6 +86,8 @@ def ensure_venv(uv_bin: str, python: str, venv: Path, what: str, requirements: l
     if not (venv / "bin" / "python").exists():
         _run([uv_bin, "venv", "-q", "--python", python, str(venv)], f"{venv.relative_to(ROOT)} virtual environment")
     _run([uv_bin, "pip", "install", "-q", "--python", str(venv / "bin" / "python"), *requirements], what)
+    say(f"Compiling {what} to bytecode (once, so no process compiles it again)")
+    compile_bytecode(venv)
     (venv / ".installed-from").write_text(stamp)
 
 

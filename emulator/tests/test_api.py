@@ -1,8 +1,10 @@
 """The wire, in-process: envelope, auth, errors, pagination, filters, include_related, trigger bodies."""
 
+import time
+
 import pytest
 
-from conftest import ACCOUNT, OTHER_TOKEN
+from conftest import ACCOUNT, OTHER_TOKEN, wait_for_run
 
 V2 = f"/api/v2/accounts/{ACCOUNT}"
 V3 = f"/api/v3/accounts/{ACCOUNT}"
@@ -142,6 +144,24 @@ def test_cancel_a_synthetic_run(client):
     cancelled = client.post(f"{V2}/runs/{run['id']}/cancel/").json()["data"]
     assert (cancelled["status"], cancelled["is_cancelled"], cancelled["is_complete"]) == (30, True, True)
     assert cancelled["status_message"] == "Cancelled via the API."
+
+
+def test_a_release_ends_waiting_synthetic_runs_now_failing_the_ones_named(client):
+    keep, fail = _trigger(client), _trigger(client)
+    for run in (keep, fail):
+        wait_for_run(client, run["id"], timeout=30, statuses=(3,))
+
+    answer = client.post("/_emulator/synthetic/release", json={"fail_run_ids": [fail["id"]]}).json()
+
+    assert answer == {"released": 2, "failing": 1}
+    assert wait_for_run(client, keep["id"], timeout=30)["status"] == 10
+    failed = wait_for_run(client, fail["id"], timeout=30)
+    assert failed["status"] == 20 and "on request" in failed["status_message"]
+    later = _trigger(client)  # a release ends the runs waiting then, not the ones after it
+    wait_for_run(client, later["id"], timeout=30, statuses=(3,))
+    time.sleep(1)
+    assert client.get(f"{V2}/runs/{later['id']}/").json()["data"]["status"] == 3
+    assert client.post("/_emulator/synthetic/release", json={"fail_run_ids": "x"}).status_code == 400
 
 
 def test_rerun_without_a_failed_run_is_a_fresh_run(client):

@@ -1,4 +1,4 @@
-"""/_emulator/: health, job reset, fault settings and the request counter."""
+"""/_emulator/: health, job reset, synthetic-run release, fault settings and the request counter."""
 
 from __future__ import annotations
 
@@ -30,6 +30,18 @@ async def reset_job(request: Request, job_id: int) -> JSONResponse:
         raise ApiError(404, f"Job {job_id} is not in the emulator's jobs file; known jobs: {sorted(state.tenant.jobs)}.")
     state.engine.reset_job(job)
     return JSONResponse({"job_id": job.id, "late_data_landed": state.engine.late_data_landed(job)})
+
+
+@router.post("/synthetic/release")
+async def release_synthetic_runs(request: Request) -> JSONResponse:
+    """End every waiting synthetic run now; {"fail_run_ids": [...]} names those that end in error."""
+    state: EmulatorState = request.app.state.emulator
+    try:
+        body = json.loads(await request.body() or b"{}")
+        fail_run_ids = [int(run_id) for run_id in body.get("fail_run_ids", [])]
+    except (ValueError, TypeError, AttributeError, OverflowError):
+        raise ApiError(400, 'Send {"fail_run_ids": [<run id>, ...]} (or nothing, to end every run in success).') from None
+    return JSONResponse(state.engine.synthetic.release(fail_run_ids))
 
 
 @router.get("/faults")

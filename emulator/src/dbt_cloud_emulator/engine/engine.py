@@ -12,6 +12,7 @@ from typing import Any
 from dbt_cloud_emulator.engine import plan as plans
 from dbt_cloud_emulator.engine.executor import RunExecutor
 from dbt_cloud_emulator.engine.statuses import RunStatus
+from dbt_cloud_emulator.engine.synthetic import SyntheticGate
 from dbt_cloud_emulator.engine.warehouse import prepare_warehouse
 from dbt_cloud_emulator.engine.workspace import project_digest
 from dbt_cloud_emulator.settings import Settings
@@ -32,7 +33,8 @@ class RunEngine:
         self._tenant = tenant
         self._store = store
         self._files = files
-        self._executor = RunExecutor(settings, tenant, store, files)
+        self.synthetic = SyntheticGate()
+        self._executor = RunExecutor(settings, tenant, store, files, self.synthetic)
         # dbt runs share one DuckDB file (one writer): like dbt Cloud's run slots, extra runs wait queued.
         self._slots = asyncio.Semaphore(settings.run_slots)
         self._tasks: dict[int, asyncio.Task[None]] = {}

@@ -13,6 +13,7 @@ from pathlib import Path
 from dbt_cloud_emulator.engine import workspace as ws
 from dbt_cloud_emulator.engine.dbt_process import run_dbt
 from dbt_cloud_emulator.engine.statuses import RunStatus
+from dbt_cloud_emulator.engine.synthetic import SyntheticGate
 from dbt_cloud_emulator.settings import Settings
 from dbt_cloud_emulator.store import Run, RunFiles, RunStore
 from dbt_cloud_emulator.store.files import ARTIFACT_FILES, ARTIFACT_FOLDERS
@@ -25,8 +26,10 @@ class StepFailed(Exception):
 
 
 class RunExecutor:
-    def __init__(self, settings: Settings, tenant: Tenant, store: RunStore, files: RunFiles) -> None:
+    def __init__(self, settings: Settings, tenant: Tenant, store: RunStore, files: RunFiles,
+                 synthetic: SyntheticGate) -> None:
         self._settings = settings
+        self._synthetic = synthetic
         self._tenant = tenant
         self._store = store
         self._files = files
@@ -67,8 +70,10 @@ class RunExecutor:
         log_path.parent.mkdir(parents=True, exist_ok=True)
         workspace = self._files.workspace(run.id)
         if step.kind == "wait":
-            _log(log_path, f"Synthetic job: waiting {self._settings.synthetic_seconds:g} seconds (no dbt).")
-            await asyncio.sleep(self._settings.synthetic_seconds)
+            _log(log_path, f"Synthetic job: waiting {self._settings.synthetic_seconds:g} seconds or until released (no dbt).")
+            failure = await self._synthetic.wait(run.id, self._settings.synthetic_seconds)
+            if failure is not None:
+                raise StepFailed(failure)
         elif step.kind == "clone":
             await asyncio.to_thread(ws.clone_project, self._settings.project_dir, workspace)
             _log(log_path, f"Cloned {self._settings.project_dir} (branch {run.git_branch}, sha {run.git_sha}).")

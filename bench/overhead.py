@@ -10,7 +10,7 @@ Two jobs, same modes, same bench run:
   (one run slot: a dbt run must not queue behind another mode's);
 - the synthetic job 999 (steps only wait) set to last just over 60 s. A sync poller's delay after
   the run ends depends on where the run's end falls between two polls, so each mode runs it at
-  `long_seconds` lengths spread evenly over the template's 5 s poll interval (one emulator per
+  `long_seconds` lengths spread evenly over the template's 6 s poll interval (one emulator per
   length, all modes at once; the synthetic job takes no run slot) and the mean is reported.
 
 Requests per run come from the emulator's request log: run-status GETs by run id, plus the trigger.
@@ -129,7 +129,7 @@ def summary(rows: list[dict]) -> list[dict]:
     return table
 
 
-def long_job_lengths(count: int, minimum: float = 60.0, interval: float = 5.0) -> list[float]:
+def long_job_lengths(count: int, minimum: float = 60.0, interval: float = 6.0) -> list[float]:
     """`count` run lengths from `minimum` on, spread evenly over one poll interval (the template's
     check_interval), so their ends hit every phase of the template's polling."""
     return [round(minimum + (index + 0.5) * interval / count, 2) for index in range(count)]

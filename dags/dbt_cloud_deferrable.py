@@ -17,7 +17,7 @@ Two equivalent forms, side by side:
 
 (Here through the template's `Resilient...` subclasses of both: same arguments, plus the fault
 handling described in `dbt_cloud_run_job`; in deferrable mode, stopping the task cancels its run.)
-Both poll every 5 s (see `dbt_cloud_run_job` for why). Both runs start together; dbt Cloud
+Both poll every 6 s (see `dbt_cloud_run_job` for why). Both runs start together; dbt Cloud
 queues the second run of the same job behind the first, and the waiting tasks simply wait longer.
 """
 

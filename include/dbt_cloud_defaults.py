@@ -14,7 +14,7 @@ DEFAULT_ARGS = {
     "owner": "data-platform",
     # How often a waiting operator asks for the run's status (the provider's default is 60 s):
     # see dags/dbt_cloud_run_job.py for the measured trade-off.
-    "check_interval": 5,
+    "check_interval": 6,
     # The deferrable wait (the provider's async hook in the triggerer) retries 429 and 5xx answers
     # 5 times, backing off from 2 s; the sync calls retry through include/dbt_cloud_hook.py.
     "hook_params": {"retry_limit": 5, "retry_delay": 2},

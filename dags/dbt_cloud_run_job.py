@@ -15,7 +15,7 @@ Use it whenever a dbt Cloud job must run at a point in an Airflow pipeline.
 - **Monitor Job Run:** the task's extra link (task instance > Details) opens the run in dbt Cloud.
 - **check_interval=6:** the operator checks the run's status every 6 seconds (every example DAG
   does, through `default_args`). The provider's default of 60 s adds up to a minute of latency to
-  every run: `make bench` measured a 62.5 s job taking 121 s in Airflow with it (ratio 1.93),
+  every run: `make bench` measured a 63 s job taking 120 s in Airflow with it (ratio 1.91),
   1.05 at 5 s but with 1.12 status calls per 5 s of run; 6 s keeps the ratio near 1.06 at under
   one status call per 5 s. That is 10 calls a minute per waiting task; dbt Cloud allows about
   5,000 a minute per account, so raise it if you wait on hundreds of runs at once.

@@ -8,9 +8,9 @@ from collections.abc import Iterable
 from starlette.datastructures import QueryParams
 
 from dbt_cloud_emulator.api.envelope import ApiError
+from dbt_cloud_emulator.store import SQLITE_INTEGERS
 
 MAX_LIMIT = 100
-SQLITE_INT = 2**63
 
 
 def list_values(raw_values: Iterable[str]) -> list[str]:
@@ -88,6 +88,6 @@ def _to_int(name: str, raw: str) -> int:
         value = int(raw.strip())
     except ValueError:
         raise ApiError(400, f"Query parameter {name} must be an integer, got {raw!r}.") from None
-    if not -SQLITE_INT <= value < SQLITE_INT:  # bigger ids cannot exist, and SQLite cannot bind them
+    if value not in SQLITE_INTEGERS:  # bigger ids cannot exist, and SQLite cannot bind them
         raise ApiError(400, f"Query parameter {name} is out of range, got {raw!r}.")
     return value

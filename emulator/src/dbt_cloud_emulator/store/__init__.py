@@ -2,6 +2,6 @@
 
 from dbt_cloud_emulator.store.files import RunFiles
 from dbt_cloud_emulator.store.records import Run, RunFilter, RunStep
-from dbt_cloud_emulator.store.runs import RunStore
+from dbt_cloud_emulator.store.runs import SQLITE_INTEGERS, RunStore
 
-__all__ = ["Run", "RunFilter", "RunFiles", "RunStep", "RunStore"]
+__all__ = ["SQLITE_INTEGERS", "Run", "RunFilter", "RunFiles", "RunStep", "RunStore"]

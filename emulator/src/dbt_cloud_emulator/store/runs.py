@@ -17,6 +17,7 @@ T = TypeVar("T")
 # Run ids start high enough that they never look like job or project ids.
 FIRST_RUN_ID = 100001
 ORDERABLE_RUN_COLUMNS = ("id", "created_at", "finished_at")
+SQLITE_INTEGERS = range(-(2**63), 2**63)  # what SQLite can bind; no id outside it can exist
 _RUN_COLUMNS = {
     "status", "status_message", "git_branch", "git_sha", "has_docs_generated", "artifacts_saved",
     "dequeued_at", "started_at", "finished_at",
@@ -72,7 +73,7 @@ class RunStore:
         return run
 
     def get_run(self, run_id: int) -> Run | None:
-        if not -(2**63) <= run_id < 2**63:  # a path id SQLite cannot bind: no such run (found by fuzzing)
+        if run_id not in SQLITE_INTEGERS:  # a path id SQLite cannot bind: no such run (found by fuzzing)
             return None
         row = self._db.execute("SELECT * FROM runs WHERE id = ?", (run_id,)).fetchone()
         return _run(row) if row else None

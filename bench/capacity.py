@@ -87,7 +87,7 @@ class Probe:
         return response.json()
 
     def _runs_page(self, **params) -> dict:
-        response = self.api.get(f"{self.emulator.url}/api/v2/accounts/{emulators.ACCOUNT_ID}/runs/", timeout=60,
+        response = self.api.get(f"{self.emulator.url}/api/v2/accounts/{self.emulator.account_id}/runs/", timeout=60,
                                 params={"job_definition_id": SYNTHETIC_JOB_ID, **params})
         response.raise_for_status()
         return response.json()

@@ -25,12 +25,13 @@ from bench import emulators
 RUN_STATUS_PATH = "/api/v2/accounts/{account}/runs/{run_id}/"
 
 
-async def _clients(url: str, trust_bundle: Path, concurrency: int, seconds: float) -> tuple[list[float], int]:
-    context = ssl.create_default_context(cafile=str(trust_bundle))
+async def _clients(emulator: emulators.BenchEmulator, url: str, concurrency: int,
+                   seconds: float) -> tuple[list[float], int]:
+    context = ssl.create_default_context(cafile=str(emulator.trust_bundle))
     latencies: list[float] = []
     errors = 0
     connector = aiohttp.TCPConnector(limit=concurrency, ssl=context)
-    headers = {"Authorization": f"Token {emulators.TOKEN}"}
+    headers = {"Authorization": f"Token {emulator.token}"}
     async with aiohttp.ClientSession(connector=connector, headers=headers) as http:
         deadline = time.perf_counter() + seconds
 
@@ -54,10 +55,10 @@ def _percentile(sorted_values: list[float], share: float) -> float:
 
 
 def measure(emulator: emulators.BenchEmulator, url: str, concurrency: int, seconds: float) -> dict:
-    asyncio.run(_clients(url, emulator.trust_bundle, concurrency, min(1.0, seconds)))  # warm-up: connections, caches
+    asyncio.run(_clients(emulator, url, concurrency, min(1.0, seconds)))  # warm-up: connections, caches
     server = psutil.Process(emulator.pid)
     cpu_before, started = server.cpu_times(), time.perf_counter()
-    latencies, errors = asyncio.run(_clients(url, emulator.trust_bundle, concurrency, seconds))
+    latencies, errors = asyncio.run(_clients(emulator, url, concurrency, seconds))
     elapsed = time.perf_counter() - started
     cpu_after = server.cpu_times()
     ordered = sorted(latencies)
@@ -76,7 +77,7 @@ def profile(py_spy: Path, emulator: emulators.BenchEmulator, url: str, seconds: 
                                  "--rate", "200", "--format", "raw", "--output", str(raw), "--nonblocking"],
                                 stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True)
     time.sleep(1)
-    asyncio.run(_clients(url, emulator.trust_bundle, 100, seconds))
+    asyncio.run(_clients(emulator, url, 100, seconds))
     _, stderr = recorder.communicate(timeout=120)
     if recorder.returncode != 0 or not raw.exists():
         return {"error": f"py-spy failed: {stderr.strip()[-500:]}"}
@@ -96,7 +97,7 @@ def profile(py_spy: Path, emulator: emulators.BenchEmulator, url: str, seconds: 
 def run(where: Path, levels: list[int], seconds: float, py_spy: Path | None) -> dict:
     with emulators.running(where / "emulator", synthetic_seconds=3600) as emulator:
         run_id = emulator.api(emulator.session(), "POST", "jobs/999/run/", json={"cause": "bench: a run to poll"})["id"]
-        url = emulator.url + RUN_STATUS_PATH.format(account=emulators.ACCOUNT_ID, run_id=run_id)
+        url = emulator.url + RUN_STATUS_PATH.format(account=emulator.account_id, run_id=run_id)
         results = [measure(emulator, url, level, seconds) for level in levels]
         found = profile(py_spy, emulator, url, seconds, where / "emulator-profile") if py_spy else \
             {"error": "py-spy is not installed in the bench venv"}

@@ -11,13 +11,11 @@ from pathlib import Path
 import requests
 
 from local_runner import emulator as emulator_process
-from local_runner.emulator import DEMO_ACCOUNT_ID, DEMO_TOKEN, EmulatorProcess
+from local_runner.emulator import EmulatorProcess
 from local_runner import processes
 from local_runner.config import LocalConfig
 from local_runner.ports import free_port
 
-TOKEN = DEMO_TOKEN
-ACCOUNT_ID = DEMO_ACCOUNT_ID
 # One line per request in the emulator's log: "GET /api/v2/accounts/12345/runs/100001/ 200 1.2ms".
 _REQUEST_LINE = re.compile(r"dbt_cloud_emulator\.requests: (?P<method>[A-Z]+) (?P<path>\S+) (?P<status>\S+) [\d.]+ms$")
 _RUN_PATH = re.compile(r"^/api/v2/accounts/\d+/runs/(?P<run_id>\d+)/")
@@ -76,10 +74,6 @@ def start(cfg: LocalConfig, **knobs: object) -> BenchEmulator:
     return emulator
 
 
-def stop(emulator: BenchEmulator) -> None:
-    emulator.stop()
-
-
 @contextlib.contextmanager
 def running(state_dir: Path, **knobs: object) -> Iterator[BenchEmulator]:
     """An emulator alone, on a free port, with its own state folder."""
@@ -87,4 +81,4 @@ def running(state_dir: Path, **knobs: object) -> Iterator[BenchEmulator]:
     try:
         yield emulator
     finally:
-        stop(emulator)
+        emulator.stop()

@@ -54,7 +54,7 @@ def guarded_parse(path: Path) -> tuple[float, dict]:
 
 def run(repeats: int) -> dict:
     files = dag_files()
-    # The cold parses run two at a time (one per core) while the warm ones are timed here, alone first.
+    # Warm loads are timed first, alone; then the cold parses run two at a time (one per core).
     _timed_load(DAGS)  # warm-up: imports Airflow, the provider and include/ once
     warm = {path: warm_seconds(path, repeats) for path in files}
     with ThreadPoolExecutor(2) as pool:

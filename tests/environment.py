@@ -14,4 +14,3 @@ NO_EMULATOR_HERE = (
 
 def emulator_available() -> bool:
     return (ROOT / "emulator" / "pyproject.toml").exists()
-

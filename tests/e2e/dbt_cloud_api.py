@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import time
 from typing import Any
 
 import requests
@@ -27,6 +28,14 @@ class DbtCloudApi:
         """The run with its steps, trigger and job, as GET runs/{id}/ returns it."""
         params = {"include_related": ["run_steps", "trigger", "job"]}
         return self._call("GET", f"/api/v2/accounts/{ACCOUNT_ID}/runs/{run_id}/", params=params).json()["data"]
+
+    def wait_until_finished(self, run_id: int, timeout: float = 300) -> dict[str, Any]:
+        """The run once it is Success, Error or Cancelled."""
+        deadline = time.monotonic() + timeout
+        while (run := self.run(run_id))["status"] not in (10, 20, 30):
+            assert time.monotonic() < deadline, f"run {run_id} did not finish within {timeout:.0f} s"
+            time.sleep(1)
+        return run
 
     def runs(self, job_id: int) -> list[dict[str, Any]]:
         """Every run of the job, oldest first, page by page (a page holds at most 100)."""

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import json
 import subprocess
-import time
 
 import pytest
 import requests
@@ -51,11 +50,7 @@ def run_with_artifacts(emulator) -> int:
     api = DbtCloudApi(emulator)
     body = {"cause": "artifact path tests", "steps_override": ["dbt parse"]}
     run = api._call("POST", f"/api/v2/accounts/12345/jobs/{TAGGED}/run/", json=body).json()["data"]
-    deadline = time.monotonic() + 300
-    while (run := api.run(run["id"]))["status"] not in (10, 20, 30):
-        assert time.monotonic() < deadline
-        time.sleep(1)
-    assert run["status"] == 10
+    assert api.wait_until_finished(run["id"])["status"] == 10
     return run["id"]
 
 

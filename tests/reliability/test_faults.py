@@ -97,21 +97,13 @@ def run_dag_at(dag, logical_date: datetime) -> DagRunOutcome:
     return DagRunOutcome(dag.test(logical_date=logical_date, run_after=logical_date))
 
 
-def _wait_until_finished(dbt_cloud, run_id: int) -> dict:
-    deadline = time.monotonic() + 300
-    while (run := dbt_cloud.run(run_id))["status"] not in (10, 20, 30):
-        assert time.monotonic() < deadline, f"run {run_id} did not finish"
-        time.sleep(2)
-    return run
-
-
 def test_a_retry_adopts_the_run_an_earlier_try_started_even_when_it_already_succeeded(dbt_cloud):
     # The hard case: try 1 triggered the run, then died (or lost the answer); the run finished
     # before try 2 started. reuse_existing_run cannot see a finished run; the task key can.
     dag = load_dag("dbt_cloud_run_job")
     logical_date = datetime.now(timezone.utc).replace(microsecond=0)
     earlier = _earlier_try_run(dbt_cloud, dag, logical_date, "run_dbt_cloud_job")
-    assert _wait_until_finished(dbt_cloud, earlier["id"])["status"] == 10
+    assert dbt_cloud.wait_until_finished(earlier["id"])["status"] == 10
     before = run_ids(dbt_cloud, [BUILD_ALL])
 
     outcome = run_dag_at(dag, logical_date)
@@ -127,7 +119,7 @@ def test_a_retry_after_a_failed_run_runs_the_job_again(dbt_cloud):
     logical_date = datetime.now(timezone.utc).replace(microsecond=0)
     earlier = _earlier_try_run(dbt_cloud, dag, logical_date, "run_dbt_cloud_job")
     dbt_cloud._call("POST", f"/api/v2/accounts/12345/runs/{earlier['id']}/cancel/")
-    assert _wait_until_finished(dbt_cloud, earlier["id"])["status"] == 30
+    assert dbt_cloud.wait_until_finished(earlier["id"])["status"] == 30
     before = run_ids(dbt_cloud, [BUILD_ALL])
 
     outcome = run_dag_at(dag, logical_date)

@@ -13,8 +13,8 @@ help:
 	@echo "make status   show what runs"
 	@echo "make logs     show the components' logs (SERVICE=scheduler to pick one, FOLLOW=1 to follow)"
 	@echo "make test     run the test suite (starts and stops what it needs)"
-	@echo "make soak     long reliability runs (about 30 min): 30 DAG runs under faults, a running stack killed / marked failed / cleared, a token grep after every DAG"
-	@echo "make bench    run the benchmarks (about 35 min on 2 cores) and write bench/results/ (table, JSON, plots)"
+	@echo "make soak     long reliability runs (about 20 min): 30 DAG runs under faults, a running stack killed / marked failed / cleared, a token grep after every DAG"
+	@echo "make bench    run the benchmarks (about 12 min on 2 cores) and write bench/results/ (table, JSON, plots)"
 	@echo "make clean    stop, then delete local state (.state/: metadata DB, logs, certificates, runs)"
 
 install:

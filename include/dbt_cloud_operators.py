@@ -129,9 +129,11 @@ class ResilientDbtCloudRunJobOperator(_ResilientDbtCloudTask, DbtCloudRunJobOper
         if position is None:
             return None
         latest = runs[position]
+        if not self.retry_from_failure:
+            return latest
         # dbt Cloud reruns a job's latest run only if it failed, so a rerun of this task's run is the
         # run created right after it (`runs` is newest first).
-        for newer in reversed(runs[:position]) if self.retry_from_failure else ():
+        for newer in reversed(runs[:position]):
             if latest["status"] not in FAILED or not is_rerun_of(newer, latest):
                 break
             latest = newer

@@ -6,7 +6,7 @@
   retried instead of failing the task (include/dbt_cloud_hook.py).
 - One dbt Cloud run per task, whatever happens to the task: the run's `cause` carries a key
   of the task in its DAG run (`[airflow-task <key>]`, from DAG id, DAG run id, task id, map
-  index and the DAG run's clear count). Before triggering, the operator looks for a run with
+  index and the try its last clear began with). Before triggering, the operator looks for a run with
   its key among the job's latest 100 runs; if that run is queued, running or succeeded (an
   earlier try triggered it, then the worker died, the task timed out waiting, or the trigger's
   answer was lost on the way) it adopts it instead of starting a duplicate. If it failed or
@@ -15,9 +15,13 @@
   With `retry_from_failure`, a rerun carries no cause: the operator follows its failed run to
   the rerun dbt Cloud made of it (the next run of the job, a rerun of that run) and adopts it
   the same way, so a rerun whose answer was lost is not followed by a fresh run.
-  Clearing the task changes the key (the clear count), so a cleared task runs dbt again.
+  Clearing the task changes the key, so a cleared task runs dbt again; clearing other tasks
+  of the DAG run does not.
 - Stopping the task cancels its run in every mode: execution_timeout and on_kill in the
-  provider; a deferred task marked failed or cleared through CancellingDbtCloudRunJobTrigger.
+  provider; a deferred task marked failed or cleared through CancellingDbtCloudRunJobTrigger,
+  or, if the triggerer had not started that trigger yet, through the listener in
+  plugins/dbt_cloud_stopped_deferrals.py (mark failed or success) and, for a clear, through the
+  next try, which cancels the runs of the task's earlier keys still in progress.
 - In deferrable mode the wait ends in error only if the run failed (include/dbt_cloud_trigger.py).
 
 `ResilientDbtCloudJobRunSensor` is `DbtCloudJobRunSensor` with the same retries and waits.
@@ -46,13 +50,30 @@ RECENT_RUNS = 100  # how far back (runs of the job, newest first) an earlier try
 TRIGGER_ATTEMPTS = 5
 UNANSWERED = (TransientDbtCloudError, DbtCloudUnreachable)
 FAILED = frozenset({DbtCloudJobRunStatus.ERROR.value, DbtCloudJobRunStatus.CANCELLED.value})
+IN_PROGRESS = frozenset(DbtCloudJobRunStatus.NON_TERMINAL_STATUSES.value)
+TERMINAL = DbtCloudJobRunStatus.TERMINAL_STATUSES.value
+CANCEL_CHECK_SECONDS, CANCEL_WAIT_SECONDS = 2, 120
 
 
-def task_key(context: Context) -> str:
-    """Names this task in this DAG run until the task is cleared; the same for each of its tries."""
-    ti = context["ti"]
-    identity = f"{ti.dag_id}\n{ti.run_id}\n{ti.task_id}\n{ti.map_index}\n{context['dag_run'].clear_number or 0}"
+def task_key(dag_id: str, run_id: str, task_id: str, map_index: int, first_try: int) -> str:
+    """Names a task of a DAG run from one clear of it to the next: the same for each of its retries."""
+    identity = f"{dag_id}\n{run_id}\n{task_id}\n{map_index}\n{first_try}"
     return hashlib.sha256(identity.encode()).hexdigest()[:16]
+
+
+def first_try_since_clear(max_tries: int, retries: int) -> int:
+    """The try number the task's last clear (or its DAG run) began with, as Airflow itself reckons it
+    (RuntimeTaskInstance.get_first_reschedule_date): a clear sets max_tries to the tries so far plus
+    retries. Unlike the DAG run's clear count, it changes only when this task is cleared."""
+    return max_tries - retries + 1
+
+
+def task_keys(context: Context, retries: int) -> tuple[str, list[str]]:
+    """This try's key, and the keys the task had before its earlier clears."""
+    ti = context["ti"]
+    first_try = first_try_since_clear(ti.max_tries, retries)
+    parts = (ti.dag_id, ti.run_id, ti.task_id, ti.map_index)
+    return task_key(*parts, first_try), [task_key(*parts, earlier) for earlier in range(1, first_try)]
 
 
 def key_tag(key: str) -> str:
@@ -71,6 +92,10 @@ def is_rerun_of(run: dict[str, Any], failed: dict[str, Any]) -> bool:
     if run.get("retrying_run_id") is not None:
         return run["retrying_run_id"] == failed["id"]
     return (run.get("trigger") or {}).get("cause_category") == "rerun"
+
+
+def _cause(run: dict[str, Any]) -> str:
+    return (run.get("trigger") or {}).get("cause") or ""
 
 
 class _ResilientDbtCloudTask:
@@ -94,12 +119,14 @@ class ResilientDbtCloudRunJobOperator(_ResilientDbtCloudTask, DbtCloudRunJobOper
     trigger_class = CancellingDbtCloudRunJobTrigger
 
     def _get_or_trigger_run(self, context: Context) -> tuple[int, str]:
-        key = task_key(context)
+        key, keys_before_clears = task_keys(context, self.retries or 0)
         # The operator object can serve several tries (dag.test()): key the reason execute() set, once.
         self._unkeyed_reason = getattr(self, "_unkeyed_reason", None) or self.trigger_reason
         self.trigger_reason = cause_with_key(self._unkeyed_reason, key, context)
         for attempt in range(1, TRIGGER_ATTEMPTS + 1):
-            earlier = self._latest_run_of_this_task(key)
+            runs = self._recent_runs()
+            self._cancel_runs_of_cleared_tries(runs, keys_before_clears)
+            earlier = self._latest_run_of_this_task(runs, key)
             if earlier is not None and earlier["status"] not in FAILED:
                 self.log.info(
                     "dbt Cloud run %s was triggered for this task by an earlier try and is %s: using it "
@@ -118,14 +145,28 @@ class ResilientDbtCloudRunJobOperator(_ResilientDbtCloudTask, DbtCloudRunJobOper
                 time.sleep(attempt * 2)
         raise AssertionError("unreachable")
 
-    def _latest_run_of_this_task(self, key: str) -> dict[str, Any] | None:
-        """The newest run carrying this task's key, or with retry_from_failure the newest rerun of it."""
+    def _recent_runs(self) -> list[dict[str, Any]]:
+        """The job's latest runs, newest first, with their trigger (cause)."""
         payload = {"job_definition_id": self.job_id, "order_by": "-created_at", "limit": RECENT_RUNS,
                    "include_related": ["trigger"]}
-        runs = self.hook.get_job_runs(account_id=self.account_id, payload=payload).json()["data"]
+        return self.hook.get_job_runs(account_id=self.account_id, payload=payload).json()["data"]
+
+    def _cancel_runs_of_cleared_tries(self, runs: list[dict[str, Any]], keys_before_clears: list[str]) -> None:
+        """A clear stops the task's try; if the try was deferred and its trigger never ran, its run is still going."""
+        tags = [key_tag(key) for key in keys_before_clears]
+        for run in runs:
+            if run["status"] in IN_PROGRESS and any(tag in _cause(run) for tag in tags):
+                self.log.info("dbt Cloud run %s was started by this task before it was cleared and is still %s: "
+                              "cancelling it", run["id"], run["status_humanized"])
+                self.hook.cancel_job_run(run_id=run["id"], account_id=self.account_id)
+                # Until it has ended, reuse_existing_run would take it for a run to join.
+                self.hook.wait_for_job_run_status(run["id"], self.account_id, expected_statuses=TERMINAL,
+                                                  check_interval=CANCEL_CHECK_SECONDS, timeout=CANCEL_WAIT_SECONDS)
+
+    def _latest_run_of_this_task(self, runs: list[dict[str, Any]], key: str) -> dict[str, Any] | None:
+        """The newest run carrying this task's key, or with retry_from_failure the newest rerun of it."""
         tag = key_tag(key)
-        keyed = (i for i, run in enumerate(runs) if tag in ((run.get("trigger") or {}).get("cause") or ""))
-        position = next(keyed, None)
+        position = next((i for i, run in enumerate(runs) if tag in _cause(run)), None)
         if position is None:
             return None
         latest = runs[position]

@@ -8,6 +8,8 @@ tests/reliability:
   on unless the run really failed (or the wait's own time is up).
 - When a deferred task is marked failed or cleared, Airflow calls the trigger's on_kill(),
   which the provider does not implement, so the run kept going. Here it cancels the run.
+  (If the triggerer had not started the trigger yet, plugins/dbt_cloud_stopped_deferrals.py
+  calls on_kill instead.)
 """
 
 from __future__ import annotations
@@ -33,8 +35,12 @@ class VerifiedDbtCloudRunTrigger(DbtCloudRunJobTrigger):
     def from_trigger(cls, trigger: DbtCloudRunJobTrigger) -> VerifiedDbtCloudRunTrigger:
         return cls(**trigger.serialize()[1])
 
+    @classmethod
+    def classpath(cls) -> str:
+        return f"{cls.__module__}.{cls.__qualname__}"
+
     def serialize(self) -> tuple[str, dict]:
-        return f"{type(self).__module__}.{type(self).__qualname__}", super().serialize()[1]
+        return self.classpath(), super().serialize()[1]
 
     def _hook(self) -> DbtCloudHook:
         return DbtCloudHook(self.conn_id, **self.hook_params)

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 from collections import Counter
-from types import SimpleNamespace
 from typing import Any
 
 from include.dbt_cloud_operators import ResilientDbtCloudRunJobOperator, key_tag, task_key
@@ -18,10 +17,9 @@ def new_runs(dbt_cloud, job_ids, before: set[int]) -> list[dict[str, Any]]:
     return [dbt_cloud.run(run_id) for run_id in sorted(run_ids(dbt_cloud, job_ids) - before)]
 
 
-def tag_of(dag_run, task_id: str, map_index: int = -1) -> str:
-    """The key tag the operator puts in its runs' cause, for a task of a finished DAG run."""
-    ti = SimpleNamespace(dag_id=dag_run.dag_id, run_id=dag_run.run_id, task_id=task_id, map_index=map_index)
-    return key_tag(task_key({"ti": ti, "dag_run": dag_run}))
+def tag_of(dag_run, task_id: str, map_index: int = -1, first_try: int = 1) -> str:
+    """The key tag the operator puts in its runs' cause, for a task of a DAG run (never cleared by default)."""
+    return key_tag(task_key(dag_run.dag_id, dag_run.run_id, task_id, map_index, first_try))
 
 
 def triggering_tasks(dag) -> list[str]:

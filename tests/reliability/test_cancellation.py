@@ -1,17 +1,21 @@
 """Cancellation: a task stopped by its execution_timeout leaves its dbt Cloud run cancelled within 30 s.
 
 Sync and deferrable. Job 999 (the emulator's synthetic job: a minute of waiting, no dbt) keeps
-the run in progress for as long as the test needs. Marking a task failed and clearing it need a
+the run in progress for as long as the test needs. And the next try of a cleared task cancels the
+run its stopped try left going. Marking a task failed and clearing it through Airflow need a
 running Airflow: soak/test_stack_stop_and_kill.py.
 """
 
 from __future__ import annotations
 
 import time
-from datetime import timedelta
+from datetime import datetime, timedelta, timezone
+from types import SimpleNamespace
 
 import pytest
+from airflow.sdk.exceptions import TaskDeferred
 
+from include.dbt_cloud_operators import key_tag, task_key
 from tests.e2e.dag_runner import load_dag, run_dag
 from tests.reliability.dbt_runs import new_runs, run_ids
 
@@ -40,3 +44,27 @@ def test_execution_timeout_cancels_the_run(dbt_cloud, monkeypatch, dag_id, task_
     assert run["status"] == CANCELLED, f"run {run['id']} is {run['status_humanized']}"
     # Cancelled (and recorded so) within 30 s of the timeout: well before the synthetic minute ends.
     assert elapsed < TIMEOUT.total_seconds() + 30
+
+
+def test_the_next_try_of_a_cleared_task_cancels_the_run_its_stopped_try_left_going(dbt_cloud, monkeypatch):
+    # Try 1 deferred and was cleared before the triggerer started its wait, so no on_kill cancelled
+    # its run. The clear set max_tries to 1 + retries, which gives try 2 a key of its own (first try
+    # 2); try 2 must cancel try 1's run, then start and wait for a run of its own.
+    monkeypatch.setenv("DBT_CLOUD_JOB_ID", str(SYNTHETIC))
+    task = load_dag("dbt_cloud_deferrable").get_task("run_job_deferrable")
+    dag_run_id = f"manual__{datetime.now(timezone.utc).isoformat()}"
+    parts = (task.dag_id, dag_run_id, task.task_id, -1)
+    stopped = dbt_cloud.trigger(SYNTHETIC, f"Try 1, cleared while deferred {key_tag(task_key(*parts, first_try=1))}")
+    xcom: dict[str, object] = {}
+    try_2 = SimpleNamespace(dag_id=task.dag_id, run_id=dag_run_id, task_id=task.task_id, map_index=-1,
+                            try_number=2, max_tries=1 + task.retries, xcom_push=lambda key, value: xcom.update({key: value}))
+
+    with pytest.raises(TaskDeferred) as deferred:
+        task.execute({"ti": try_2})
+
+    assert dbt_cloud.run(stopped["id"])["status"] == CANCELLED
+    new_run = dbt_cloud.run(xcom["job_run_id"])
+    assert new_run["id"] != stopped["id"] and deferred.value.trigger.run_id == new_run["id"]
+    assert key_tag(task_key(*parts, first_try=2)) in new_run["trigger"]["cause"]
+    assert new_run["status"] in (1, 2, 3)
+    dbt_cloud._call("POST", f"/api/v2/accounts/12345/runs/{new_run['id']}/cancel/")

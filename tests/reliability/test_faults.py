@@ -10,7 +10,6 @@ from __future__ import annotations
 import threading
 import time
 from datetime import datetime, timedelta, timezone
-from types import SimpleNamespace
 
 import pytest
 
@@ -87,8 +86,7 @@ def test_a_rerun_whose_answer_is_lost_is_adopted_not_followed_by_a_fresh_run(dbt
 
 def _earlier_try_run(dbt_cloud, dag, logical_date, task_id: str) -> dict:
     """A run triggered as an earlier try of `task_id` in the DAG run dag.test() will make, which then died."""
-    ti = SimpleNamespace(dag_id=dag.dag_id, run_id=f"manual__{logical_date.isoformat()}", task_id=task_id, map_index=-1)
-    tag = key_tag(task_key({"ti": ti, "dag_run": SimpleNamespace(clear_number=0)}))
+    tag = key_tag(task_key(dag.dag_id, f"manual__{logical_date.isoformat()}", task_id, -1, first_try=1))
     return dbt_cloud.trigger(BUILD_ALL, f"An earlier try of {task_id} (its worker died) {tag}")
 
 

@@ -1,6 +1,7 @@
 """A running Airflow (as `make start`): marking a task failed or clearing it cancels its dbt Cloud run
-within 30 s, in sync and deferrable mode; a task process killed mid-wait is retried and re-attaches
-to its run instead of starting another.
+within 30 s, in sync and deferrable mode, also when a deferred task is stopped before the triggerer
+has taken its wait; a task process killed mid-wait is retried and re-attaches to its run instead of
+starting another.
 
 The DAGs run the emulator's synthetic job 999 (no dbt), kept in progress for 10 minutes.
 """
@@ -10,6 +11,7 @@ from __future__ import annotations
 import os
 import signal
 import time
+from contextlib import contextmanager
 
 import pytest
 
@@ -67,27 +69,54 @@ def job_run_id(session, base, dag_id, dag_run_id, task_id) -> int | None:
     return int(response.json()["value"]) if response.ok else None
 
 
-def in_progress_run(stack_parts, dag_id, task_id, waiting_state) -> tuple[str, int]:
+def triggerer_id(session, base, dag_id, dag_run_id, task_id) -> int | None:
+    return (task_instance(session, base, dag_id, dag_run_id, task_id).get("trigger") or {}).get("triggerer_id")
+
+
+def in_progress_run(stack_parts, dag_id, task_id, waiting_state, *, taken_by_triggerer: bool = True) -> tuple[str, int]:
     cfg, session, _ = stack_parts
     base = cfg.airflow_url
     dag_run_id = start_dag_run(session, base, dag_id)
     run_id = wait_for("the dbt Cloud run", lambda: job_run_id(session, base, dag_id, dag_run_id, task_id))
     wait_for(f"{task_id} to be {waiting_state}",
              lambda: task_instance(session, base, dag_id, dag_run_id, task_id)["state"] == waiting_state)
-    if waiting_state == "deferred":
-        # Known limit (README, Guarantees under faults): a deferred task stopped before the triggerer
-        # has taken its trigger leaves the run going, as no trigger runs to cancel it. These tests
-        # stop the task while its wait is under way, so they wait for the triggerer to hold it.
+    if waiting_state == "deferred" and taken_by_triggerer:
+        # Stop the task while its wait is under way in the triggerer (on_kill's path); the tests
+        # with the triggerer paused cover a task stopped before.
         wait_for(f"the triggerer to take {task_id}'s trigger",
-                 lambda: ((task_instance(session, base, dag_id, dag_run_id, task_id).get("trigger") or {})
-                          .get("triggerer_id") is not None))
+                 lambda: triggerer_id(session, base, dag_id, dag_run_id, task_id) is not None)
     return dag_run_id, run_id
+
+
+@contextmanager
+def triggerer_paused(cfg):
+    """SIGSTOP the triggerer's processes: a task that defers now waits with no triggerer taking its wait."""
+    from local_runner import airflow
+    from local_runner.processes import running_pid
+
+    [triggerer] = [component for component in airflow.components(cfg) if component.name == "triggerer"]
+    pid = running_pid(cfg, triggerer)
+    os.killpg(pid, signal.SIGSTOP)
+    try:
+        yield
+    finally:
+        os.killpg(pid, signal.SIGCONT)
 
 
 def wait_cancelled(api: DbtCloudApi, run_id: int) -> float:
     started = time.monotonic()
     wait_for(f"run {run_id} to be cancelled", lambda: api.run(run_id)["status"] == CANCELLED, timeout=30)
     return time.monotonic() - started
+
+
+def mark_failed(session, base, dag_id, dag_run_id, task_id) -> None:
+    url = f"{base}/api/v2/dags/{dag_id}/dagRuns/{dag_run_id}/taskInstances/{task_id}"
+    session.patch(url, json={"new_state": "failed"}, timeout=10).raise_for_status()
+
+
+def clear(session, base, dag_id, dag_run_id, task_id) -> None:
+    body = {"dry_run": False, "task_ids": [task_id], "dag_run_id": dag_run_id, "only_failed": False}
+    session.post(f"{base}/api/v2/dags/{dag_id}/clearTaskInstances", json=body, timeout=10).raise_for_status()
 
 
 CASES = [("dbt_cloud_run_job", "run_dbt_cloud_job", "running"), ("dbt_cloud_deferrable", "run_job_deferrable", "deferred")]
@@ -98,8 +127,7 @@ def test_marking_the_task_failed_cancels_its_run(stack, dag_id, task_id, waiting
     cfg, session, api = stack
     dag_run_id, run_id = in_progress_run(stack, dag_id, task_id, waiting_state)
 
-    url = f"{cfg.airflow_url}/api/v2/dags/{dag_id}/dagRuns/{dag_run_id}/taskInstances/{task_id}"
-    session.patch(url, json={"new_state": "failed"}, timeout=10).raise_for_status()
+    mark_failed(session, cfg.airflow_url, dag_id, dag_run_id, task_id)
 
     assert wait_cancelled(api, run_id) < 30
 
@@ -109,13 +137,32 @@ def test_clearing_the_task_cancels_its_run_and_the_next_try_starts_a_new_one(sta
     cfg, session, api = stack
     dag_run_id, run_id = in_progress_run(stack, dag_id, task_id, waiting_state)
 
-    body = {"dry_run": False, "task_ids": [task_id], "dag_run_id": dag_run_id, "only_failed": False}
-    session.post(f"{cfg.airflow_url}/api/v2/dags/{dag_id}/clearTaskInstances", json=body, timeout=10).raise_for_status()
+    clear(session, cfg.airflow_url, dag_id, dag_run_id, task_id)
 
     assert wait_cancelled(api, run_id) < 30
     new_run = wait_for("the cleared task's new run", lambda: (rid := job_run_id(session, cfg.airflow_url, dag_id, dag_run_id, task_id))
                        not in (None, run_id) and rid)
     api._call("POST", f"/api/v2/accounts/12345/runs/{new_run}/cancel/")
+
+
+@pytest.mark.parametrize("stop_task", [mark_failed, clear], ids=["mark failed", "clear"])
+def test_a_deferred_task_stopped_before_the_triggerer_took_its_wait_cancels_its_run(stack, stop_task):
+    # No trigger runs, so no on_kill: the API server's listener (mark failed) or the cleared task's
+    # next try (clear) must cancel the run.
+    cfg, session, api = stack
+    dag_id, task_id = "dbt_cloud_deferrable", "run_job_deferrable"
+    with triggerer_paused(cfg):
+        dag_run_id, run_id = in_progress_run(stack, dag_id, task_id, "deferred", taken_by_triggerer=False)
+        assert triggerer_id(session, cfg.airflow_url, dag_id, dag_run_id, task_id) is None
+
+        stop_task(session, cfg.airflow_url, dag_id, dag_run_id, task_id)
+
+        assert wait_cancelled(api, run_id) < 30
+        if stop_task is clear:
+            new_run = wait_for("the cleared task's new run", lambda: (
+                rid := job_run_id(session, cfg.airflow_url, dag_id, dag_run_id, task_id)) not in (None, run_id) and rid)
+            assert api.run(new_run)["status"] in (1, 2, 3)
+            api._call("POST", f"/api/v2/accounts/12345/runs/{new_run}/cancel/")
 
 
 def test_a_killed_task_process_is_retried_and_reattaches_to_its_run(stack):

@@ -1,4 +1,4 @@
-"""Shared fixtures: a throwaway Airflow home, and the dbt Cloud emulator started for the session.
+"""Shared fixtures: a throwaway Airflow home, the dbt Cloud emulator started for the session, and its API.
 
 Tests that need the emulator start it here and stop it at the end; inside the Astro image
 (`astro dev pytest`) the emulator and dbt are absent by design, so those tests skip there.
@@ -15,6 +15,7 @@ from pathlib import Path
 import pytest
 
 from local_runner.emulator import EmulatorProcess
+from tests.e2e.dbt_cloud_api import DbtCloudApi
 from tests.environment import NO_EMULATOR_HERE, ROOT, emulator_available
 
 # Airflow reads its home when first imported: give the session its own, so tests never touch the
@@ -95,3 +96,10 @@ def local_stack(tmp_path_factory):
     finally:
         stack.stop_all(cfg)
         patch.undo()
+
+
+@pytest.fixture
+def dbt_cloud(emulator, airflow_db, monkeypatch) -> DbtCloudApi:
+    """The emulator's API; the DAGs' warehouse folder is the emulator's."""
+    monkeypatch.setenv("LOCAL_WAREHOUSE_DIR", str(emulator.warehouse_dir))
+    return DbtCloudApi(emulator)

@@ -1,4 +1,4 @@
-"""Fixtures for the reliability tests: the emulator's fault knobs, and the e2e tests' API reader.
+"""Fixtures for the reliability tests: the emulator's fault knobs.
 
 The long runs (30 DAG runs under faults, the running stack's kill/mark-failed/clear tests, the
 secret grep after every DAG) live in soak/, collected only by `make soak` (RELIABILITY_SOAK=1).
@@ -10,7 +10,6 @@ import os
 
 import pytest
 
-from tests.e2e.conftest import dbt_cloud  # noqa: F401  (the same fixture as the e2e tests)
 from tests.reliability.emulator_control import EmulatorControl
 
 collect_ignore = [] if os.environ.get("RELIABILITY_SOAK") == "1" else ["soak"]

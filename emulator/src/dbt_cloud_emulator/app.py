@@ -26,7 +26,7 @@ class EmulatorApp:
     """The ASGI app plus the objects tests and the CLI reach for."""
 
     def __init__(self, settings: Settings) -> None:
-        tenant = with_extra_tokens(load_tenant(settings.jobs_file), settings.extra_tokens)
+        tenant = with_extra_tokens(load_tenant(settings.jobs_file), settings.extra_token_pairs)
         store = RunStore(settings.state_dir / "emulator.sqlite3")
         files = RunFiles(settings.state_dir)
         self.state = EmulatorState(

@@ -58,6 +58,17 @@ class Settings:
     def tls_dir(self) -> Path:
         return self.state_dir / "tls"
 
+    @property
+    def extra_token_pairs(self) -> tuple[tuple[int, str], ...]:
+        """extra_tokens as (account id, token) pairs."""
+        pairs = []
+        for entry in self.extra_tokens:
+            account, _, token = (part.strip() for part in entry.partition(":"))
+            if not account.isdigit() or not token:
+                raise SettingsError(f"{ENV_PREFIX}EXTRA_TOKENS entries must look like <account id>:<token>; got one that does not.")
+            pairs.append((int(account), token))
+        return tuple(pairs)
+
     @classmethod
     def from_env(cls, environ: Mapping[str, str] | None = None, **overrides: Any) -> Settings:
         """Defaults, then DBT_CLOUD_EMULATOR_<NAME> variables, then explicit overrides (CLI flags)."""
@@ -93,10 +104,7 @@ class Settings:
                 f"or set {ENV_PREFIX}DBT_EXECUTABLE."
             )
         validate_faults(self.faults)
-        for entry in self.extra_tokens:
-            account, _, token = entry.partition(":")
-            if not account.strip().isdigit() or not token.strip():
-                raise SettingsError(f"{ENV_PREFIX}EXTRA_TOKENS entries must look like <account id>:<token>; got one that does not.")
+        self.extra_token_pairs  # raises on a malformed entry
 
 
 FAULT_KINDS = ("429", "500", "503", "delay", "drop")

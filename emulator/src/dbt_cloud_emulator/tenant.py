@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import dataclasses
+from collections.abc import Iterable
 from pathlib import Path
 from typing import Any
 
@@ -131,12 +132,11 @@ def load_tenant(path: Path) -> Tenant:
     return Tenant(accounts=accounts, projects=projects, environments=environments, jobs=jobs)
 
 
-def with_extra_tokens(tenant: Tenant, entries: tuple[str, ...]) -> Tenant:
-    """The tenant with more tokens, from "<account id>:<token>" entries (settings.extra_tokens)."""
+def with_extra_tokens(tenant: Tenant, pairs: Iterable[tuple[int, str]]) -> Tenant:
+    """The tenant with more tokens, from (account id, token) pairs (settings.extra_token_pairs)."""
     accounts = dict(tenant.accounts)
-    for entry in entries:
-        account_id, _, token = (part.strip() for part in entry.partition(":"))
-        account = accounts.get(int(account_id))
+    for account_id, token in pairs:
+        account = accounts.get(account_id)
         if account is None:
             raise TenantError(f"An extra token is for account {account_id}, which is not in the jobs file.")
         accounts[account.id] = dataclasses.replace(account, tokens=(*account.tokens, token))

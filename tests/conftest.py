@@ -2,6 +2,9 @@
 
 Tests that need the emulator start it here and stop it at the end; inside the Astro image
 (`astro dev pytest`) the emulator and dbt are absent by design, so those tests skip there.
+The DAGs go through the real provider over HTTPS (the `emulator` fixture points
+AIRFLOW_CONN_DBT_CLOUD_DEFAULT and the trust bundle at it); the tests then check the emulator's
+API (`dbt_cloud`), as a person would check dbt Cloud.
 """
 
 from __future__ import annotations
@@ -103,3 +106,20 @@ def dbt_cloud(emulator, airflow_db, monkeypatch) -> DbtCloudApi:
     """The emulator's API; the DAGs' warehouse folder is the emulator's."""
     monkeypatch.setenv("LOCAL_WAREHOUSE_DIR", str(emulator.warehouse_dir))
     return DbtCloudApi(emulator)
+
+
+@pytest.fixture
+def callback_log():
+    """What the failure callback logged, caught on its own logger: dag.test() sets up Airflow's
+    logging when it first runs, which can replace the root handlers that `caplog` relies on."""
+    import logging
+
+    records: list[logging.LogRecord] = []
+    handler = logging.Handler(level=logging.DEBUG)
+    handler.emit = records.append
+    logger = logging.getLogger("include.dbt_cloud_callbacks")
+    logger.addHandler(handler)
+    try:
+        yield lambda: "\n".join(record.getMessage() for record in records)
+    finally:
+        logger.removeHandler(handler)

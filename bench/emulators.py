@@ -44,17 +44,18 @@ class BenchEmulator(EmulatorProcess):
         response.raise_for_status()
         return response.json()["data"]
 
-    def stats(self) -> dict:
-        response = requests.get(f"{self.url}/_emulator/stats", verify=str(self.trust_bundle), timeout=30)
+    def control(self, method: str, path: str, timeout: float = 60, **kwargs) -> dict:
+        """A call to the emulator's /_emulator/ controls."""
+        response = self.session().request(method, f"{self.url}/_emulator/{path}", timeout=timeout, **kwargs)
         response.raise_for_status()
         return response.json()
 
+    def stats(self) -> dict:
+        return self.control("GET", "stats", timeout=30)
+
     def release_synthetic_runs(self, fail_run_ids: list[int]) -> dict:
         """End every waiting synthetic run now: those in `fail_run_ids` in error, the others in success."""
-        response = requests.post(f"{self.url}/_emulator/synthetic/release", json={"fail_run_ids": fail_run_ids},
-                                 verify=str(self.trust_bundle), timeout=60)
-        response.raise_for_status()
-        return response.json()
+        return self.control("POST", "synthetic/release", json={"fail_run_ids": fail_run_ids})
 
     def status_gets_by_run(self) -> Counter[int]:
         """From the request log: how many run-status GETs (GET runs/{id}/) each run got."""

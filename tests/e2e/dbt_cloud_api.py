@@ -55,6 +55,9 @@ class DbtCloudApi:
         body = {"cause": cause}
         return self._call("POST", f"/api/v2/accounts/{ACCOUNT_ID}/jobs/{job_id}/run/", json=body).json()["data"]
 
+    def cancel(self, run_id: int) -> None:
+        self._call("POST", f"/api/v2/accounts/{ACCOUNT_ID}/runs/{run_id}/cancel/")
+
     def reset_job(self, job_id: int) -> None:
         """Bring back a demo job's initial state (job 333: the late data has not landed)."""
         self._call("POST", f"/_emulator/jobs/{job_id}/reset")

@@ -67,4 +67,4 @@ def test_the_next_try_of_a_cleared_task_cancels_the_run_its_stopped_try_left_goi
     assert new_run["id"] != stopped["id"] and deferred.value.trigger.run_id == new_run["id"]
     assert key_tag(task_key(*parts, first_try=2)) in new_run["trigger"]["cause"]
     assert new_run["status"] in (1, 2, 3)
-    dbt_cloud._call("POST", f"/api/v2/accounts/12345/runs/{new_run['id']}/cancel/")
+    dbt_cloud.cancel(new_run["id"])

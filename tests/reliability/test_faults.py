@@ -116,7 +116,7 @@ def test_a_retry_after_a_failed_run_runs_the_job_again(dbt_cloud):
     dag = load_dag("dbt_cloud_run_job")
     logical_date = datetime.now(timezone.utc).replace(microsecond=0)
     earlier = _earlier_try_run(dbt_cloud, dag, logical_date, "run_dbt_cloud_job")
-    dbt_cloud._call("POST", f"/api/v2/accounts/12345/runs/{earlier['id']}/cancel/")
+    dbt_cloud.cancel(earlier["id"])
     assert dbt_cloud.wait_until_finished(earlier["id"])["status"] == 30
     before = run_ids(dbt_cloud, [BUILD_ALL])
 

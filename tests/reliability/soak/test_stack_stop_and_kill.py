@@ -82,31 +82,36 @@ def in_progress_run(stack_parts, dag_id, task_id, waiting_state, *, taken_by_tri
              lambda: task_instance(session, base, dag_id, dag_run_id, task_id)["state"] == waiting_state)
     if waiting_state == "deferred" and taken_by_triggerer:
         # Stop the task while its wait is under way in the triggerer (on_kill's path); the tests
-        # with the triggerer paused cover a task stopped before.
+        # with the triggerer stopped cover a task stopped before.
         wait_for(f"the triggerer to take {task_id}'s trigger",
                  lambda: triggerer_id(session, base, dag_id, dag_run_id, task_id) is not None)
     return dag_run_id, run_id
 
 
 @contextmanager
-def triggerer_paused(cfg):
-    """SIGSTOP the triggerer's processes: a task that defers now waits with no triggerer taking its wait."""
-    from local_runner import airflow
-    from local_runner.processes import running_pid
+def triggerer_stopped(cfg):
+    """Stop the triggerer, then start it again: a task that defers meanwhile has no triggerer to take its wait.
+    (Not SIGSTOP: a triggerer frozen inside a write would hold SQLite's lock and stall every other component.)"""
+    from local_runner import airflow, stack
+    from local_runner.processes import stop
 
     [triggerer] = [component for component in airflow.components(cfg) if component.name == "triggerer"]
-    pid = running_pid(cfg, triggerer)
-    os.killpg(pid, signal.SIGSTOP)
+    stop(cfg, triggerer)
     try:
         yield
     finally:
-        os.killpg(pid, signal.SIGCONT)
+        stack.start(cfg)
 
 
 def wait_cancelled(api: DbtCloudApi, run_id: int) -> float:
     started = time.monotonic()
     wait_for(f"run {run_id} to be cancelled", lambda: api.run(run_id)["status"] == CANCELLED, timeout=30)
     return time.monotonic() - started
+
+
+def new_run_of_cleared_task(session, base, dag_id, dag_run_id, task_id, old_run_id: int) -> int:
+    return wait_for("the cleared task's new run", lambda: (
+        rid := job_run_id(session, base, dag_id, dag_run_id, task_id)) not in (None, old_run_id) and rid)
 
 
 def mark_failed(session, base, dag_id, dag_run_id, task_id) -> None:
@@ -140,9 +145,8 @@ def test_clearing_the_task_cancels_its_run_and_the_next_try_starts_a_new_one(sta
     clear(session, cfg.airflow_url, dag_id, dag_run_id, task_id)
 
     assert wait_cancelled(api, run_id) < 30
-    new_run = wait_for("the cleared task's new run", lambda: (rid := job_run_id(session, cfg.airflow_url, dag_id, dag_run_id, task_id))
-                       not in (None, run_id) and rid)
-    api._call("POST", f"/api/v2/accounts/12345/runs/{new_run}/cancel/")
+    new_run = new_run_of_cleared_task(session, cfg.airflow_url, dag_id, dag_run_id, task_id, run_id)
+    api.cancel(new_run)
 
 
 @pytest.mark.parametrize("stop_task", [mark_failed, clear], ids=["mark failed", "clear"])
@@ -151,7 +155,7 @@ def test_a_deferred_task_stopped_before_the_triggerer_took_its_wait_cancels_its_
     # next try (clear) must cancel the run.
     cfg, session, api = stack
     dag_id, task_id = "dbt_cloud_deferrable", "run_job_deferrable"
-    with triggerer_paused(cfg):
+    with triggerer_stopped(cfg):
         dag_run_id, run_id = in_progress_run(stack, dag_id, task_id, "deferred", taken_by_triggerer=False)
         assert triggerer_id(session, cfg.airflow_url, dag_id, dag_run_id, task_id) is None
 
@@ -159,10 +163,9 @@ def test_a_deferred_task_stopped_before_the_triggerer_took_its_wait_cancels_its_
 
         assert wait_cancelled(api, run_id) < 30
         if stop_task is clear:
-            new_run = wait_for("the cleared task's new run", lambda: (
-                rid := job_run_id(session, cfg.airflow_url, dag_id, dag_run_id, task_id)) not in (None, run_id) and rid)
+            new_run = new_run_of_cleared_task(session, cfg.airflow_url, dag_id, dag_run_id, task_id, run_id)
             assert api.run(new_run)["status"] in (1, 2, 3)
-            api._call("POST", f"/api/v2/accounts/12345/runs/{new_run}/cancel/")
+            api.cancel(new_run)
 
 
 def test_a_killed_task_process_is_retried_and_reattaches_to_its_run(stack):
@@ -180,4 +183,4 @@ def test_a_killed_task_process_is_retried_and_reattaches_to_its_run(stack):
     causes = [api.run(run["id"])["trigger"]["cause"] for run in api.runs(SYNTHETIC)]
     assert sum(f"DAG run {dag_run_id}," in cause for cause in causes) == 1
     assert api.run(run_id)["status"] in (1, 2, 3)
-    api._call("POST", f"/api/v2/accounts/12345/runs/{run_id}/cancel/")  # end the 10-minute run
+    api.cancel(run_id)  # end the 10-minute run

@@ -14,7 +14,7 @@ DEBUG_LOG_TAIL_LINES = 1000
 
 
 def run_href(state: EmulatorState, run: Run) -> str:
-    return f"https://{state.settings.effective_public_host}/deploy/{run.account_id}/projects/{run.project_id}/runs/{run.id}/"
+    return f"{state.settings.effective_public_url}/deploy/{run.account_id}/projects/{run.project_id}/runs/{run.id}/"
 
 
 def runs_json(state: EmulatorState, runs: list[Run], include: set[str]) -> list[dict[str, Any]]:

@@ -18,8 +18,7 @@ from datetime import datetime
 
 from airflow.sdk import dag, task
 
-from include.dbt_cloud_assets import dbt_model_asset
-from include.dbt_cloud_defaults import DEFAULT_ARGS
+from include.dbt_cloud import DEFAULT_ARGS, dbt_model_asset
 
 ORDERS_MODEL = dbt_model_asset("model.jaffle_shop.orders")
 

@@ -117,7 +117,7 @@ def callback_log():
     records: list[logging.LogRecord] = []
     handler = logging.Handler(level=logging.DEBUG)
     handler.emit = records.append
-    logger = logging.getLogger("include.dbt_cloud_callbacks")
+    logger = logging.getLogger("include.dbt_cloud.callbacks")
     logger.addHandler(handler)
     try:
         yield lambda: "\n".join(record.getMessage() for record in records)

@@ -84,7 +84,7 @@ def test_a_dbt_command_dbt_rejects_fails_the_run_and_the_log_shows_dbts_error(db
 
 
 def test_a_malformed_dotenv_line_is_named(tmp_path, caplog, capfd):
-    from include.dbt_cloud_settings import load_dotenv_file
+    from include.dbt_cloud.config import load_dotenv_file
 
     dotenv = tmp_path / ".env"
     dotenv.write_text("DBT_CLOUD_ACCOUNT_ID=12345\nDBT_CLOUD_JOB_ID 111\n")  # the second line lacks its "="
@@ -97,7 +97,7 @@ def test_a_malformed_dotenv_line_is_named(tmp_path, caplog, capfd):
 def test_a_malformed_id_breaks_only_the_dags_that_use_it(monkeypatch):
     from airflow.dag_processing.dagbag import DagBag
 
-    from include.dbt_cloud_settings import PROJECT_ROOT
+    from include.dbt_cloud.config import PROJECT_ROOT
 
     monkeypatch.setenv("DBT_CLOUD_DOWNSTREAM_JOB_ID", "publish-marts")
     bag = DagBag(dag_folder=str(PROJECT_ROOT / "dags"))

@@ -8,8 +8,8 @@ from typing import TYPE_CHECKING
 from airflow.sdk.exceptions import AirflowException
 from airflow.providers.dbt.cloud.hooks.dbt import DbtCloudJobRunStatus
 
-from include.dbt_cloud_artifacts import failed_nodes, get_artifact
-from include.dbt_cloud_hook import ResilientDbtCloudHook
+from .artifacts import failed_nodes, get_artifact
+from .hook import ResilientDbtCloudHook
 
 if TYPE_CHECKING:
     from airflow.sdk import Context

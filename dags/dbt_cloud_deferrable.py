@@ -27,9 +27,12 @@ from datetime import datetime
 
 from airflow.sdk import dag
 
-from include.dbt_cloud_defaults import DEFAULT_ARGS
-from include.dbt_cloud_operators import ResilientDbtCloudJobRunSensor, ResilientDbtCloudRunJobOperator
-from include.dbt_cloud_settings import settings
+from include.dbt_cloud import (
+    DEFAULT_ARGS,
+    ResilientDbtCloudJobRunSensor,
+    ResilientDbtCloudRunJobOperator,
+    settings,
+)
 
 
 @dag(

@@ -30,10 +30,8 @@ from decimal import Decimal
 
 from airflow.sdk import dag, get_current_context, task
 
-from include.dbt_cloud_defaults import DEFAULT_ARGS
-from include.dbt_cloud_operators import ResilientDbtCloudRunJobOperator
-from include.dbt_cloud_settings import settings
-from include.local_warehouse import ORDER_COLUMNS, max_landed_order_id, read_export, write_landing_file
+from include.dbt_cloud import DEFAULT_ARGS, ResilientDbtCloudRunJobOperator, settings
+from include.local_warehouse import ORDER_COLUMNS, max_landed_order_id, read_export, warehouse_dir, write_landing_file
 
 log = logging.getLogger(__name__)
 
@@ -50,7 +48,7 @@ def dbt_cloud_elt():
     @task
     def extract_orders() -> list[dict]:
         # A stand-in for the source system's API: five new orders, numbered after the last landed.
-        first_id = max_landed_order_id(settings.warehouse_dir) + 1
+        first_id = max_landed_order_id(warehouse_dir()) + 1
         order_date = get_current_context()["dag_run"].run_after.date().isoformat()
         return [
             {
@@ -68,7 +66,7 @@ def dbt_cloud_elt():
         landed_at = datetime.now(timezone.utc).isoformat(timespec="seconds")
         file_name = re.sub(r"[^\w.-]", "_", context["run_id"])
         path = write_landing_file(
-            settings.warehouse_dir, "orders", file_name, ORDER_COLUMNS,
+            warehouse_dir(), "orders", file_name, ORDER_COLUMNS,
             ({**order, "landed_at": landed_at} for order in orders),
         )
         log.info("Landed %s orders in %s", len(orders), path)
@@ -86,7 +84,7 @@ def dbt_cloud_elt():
 
     @task
     def check_orders_exported(delivery: dict) -> dict:
-        rows = read_export(settings.warehouse_dir, "landed_daily_revenue.csv")
+        rows = read_export(warehouse_dir(), "landed_daily_revenue.csv")
         day = next((row for row in rows if row["order_date"] == delivery["order_date"]), None)
         if day is None:
             raise ValueError(f"landed_daily_revenue.csv has no row for {delivery['order_date']}")

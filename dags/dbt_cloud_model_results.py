@@ -25,12 +25,17 @@ from datetime import datetime
 from airflow.sdk import TriggerRule, dag, get_current_context, task
 from airflow.sdk.exceptions import AirflowFailException, AirflowSkipException
 
-from include.dbt_cloud_artifacts import ModelOutcome, model_outcomes, node_results
-from include.dbt_cloud_assets import DBT_CLOUD_MODELS, dbt_model_asset
-from include.dbt_cloud_defaults import DEFAULT_ARGS
-from include.dbt_cloud_hook import ResilientDbtCloudHook
-from include.dbt_cloud_operators import ResilientDbtCloudRunJobOperator
-from include.dbt_cloud_settings import settings
+from include.dbt_cloud import (
+    DBT_CLOUD_MODELS,
+    DEFAULT_ARGS,
+    ModelOutcome,
+    ResilientDbtCloudHook,
+    ResilientDbtCloudRunJobOperator,
+    dbt_model_asset,
+    model_outcomes,
+    node_results,
+    settings,
+)
 
 
 @dag(

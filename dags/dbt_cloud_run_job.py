@@ -8,9 +8,9 @@ handling described under **Faults** below.
 Use it whenever a dbt Cloud job must run at a point in an Airflow pipeline.
 
 - **Which job:** the job id comes from `DBT_CLOUD_JOB_ID` and the account id from
-  `DBT_CLOUD_ACCOUNT_ID` (`.env`, read by `include/dbt_cloud_settings.py`); the account id and
+  `DBT_CLOUD_ACCOUNT_ID` (`.env`, read by `include/dbt_cloud/config.py`); the account id and
   the connection reach every dbt Cloud operator through `default_args`
-  (`include/dbt_cloud_defaults.py`). With no `.env` they point at the bundled emulator's demo
+  (`include/dbt_cloud/defaults.py`). With no `.env` they point at the bundled emulator's demo
   job 111 "Build all models"; set your own to run against dbt Cloud.
 - **Monitor Job Run:** the task's extra link (task instance > Details) opens the run in dbt Cloud.
 - **check_interval=6:** the operator checks the run's status every 6 seconds (every example DAG
@@ -24,8 +24,8 @@ Use it whenever a dbt Cloud job must run at a point in an Airflow pipeline.
   runs, a hung query): fail and alert instead of holding a worker slot for days. The timeout
   only stops the waiting; the run itself keeps going in dbt Cloud, behind the link.
 - When a run fails, the task log shows the failed step and the dbt models or tests that failed
-  (`include/dbt_cloud_callbacks.py`).
-- **Faults (every example DAG):** `ResilientDbtCloudRunJobOperator` (`include/dbt_cloud_operators.py`)
+  (`include/dbt_cloud/callbacks.py`).
+- **Faults (every example DAG):** `ResilientDbtCloudRunJobOperator` (`include/dbt_cloud/operators.py`)
   is the provider's operator plus: API calls retry 429 (after its Retry-After), 5xx, dropped
   connections and timeouts (about a minute of trouble; `hook_params` does the same for the
   deferrable wait); a trigger is never re-sent blindly, and every run's `cause` carries the
@@ -43,9 +43,7 @@ from datetime import datetime
 
 from airflow.sdk import dag
 
-from include.dbt_cloud_defaults import DEFAULT_ARGS
-from include.dbt_cloud_operators import ResilientDbtCloudRunJobOperator
-from include.dbt_cloud_settings import settings
+from include.dbt_cloud import DEFAULT_ARGS, ResilientDbtCloudRunJobOperator, settings
 
 
 @dag(

@@ -18,9 +18,7 @@ from datetime import datetime
 
 from airflow.sdk import DAG, dag
 
-from include.dbt_cloud_defaults import DEFAULT_ARGS
-from include.dbt_cloud_operators import ResilientDbtCloudRunJobOperator
-from include.dbt_cloud_settings import settings
+from include.dbt_cloud import DEFAULT_ARGS, ResilientDbtCloudRunJobOperator, settings
 
 
 def tagged_models_dag(tag: str, schedule: str) -> DAG:

@@ -28,8 +28,8 @@ COMPOSE_TEMPLATE = Path(__file__).resolve().parent / "astro-cli-airflow3.compose
 SETTINGS_FILE = "airflow_settings.yaml"
 PYTEST_COPIED_DIRS = ("dags", "tests", "plugins", "include", ".astro")
 DAG_INTEGRITY_TEST = ".astro/test_dag_integrity_default.py"
-# Published port of the emulator: docker-compose.override.yml reads it (default 8443).
-EMULATOR_PORT_VARIABLE = "DBT_CLOUD_EMULATOR_PUBLISHED_PORT"
+# The emulator's published ports (API, run pages): docker-compose.override.yml reads them (8443, 8444).
+EMULATOR_PORT_VARIABLES = ("DBT_CLOUD_EMULATOR_PUBLISHED_PORT", "DBT_CLOUD_EMULATOR_PUBLISHED_WEB_PORT")
 
 
 def cli_image_name(root: Path = ROOT) -> str:
@@ -62,6 +62,7 @@ class AstroProject:
     api_server_port: int
     postgres_port: int
     emulator_port: int
+    emulator_web_port: int
     root: Path = ROOT
     env_file: Path | None = None  # the CLI adds `env_file: .env` when the project has one
     image: str = field(default="")
@@ -86,16 +87,18 @@ class AstroProject:
             env_file=f"env_file: {self.env_file}" if self.env_file and self.env_file.exists() else "",
         )
 
-    def compose(self, *args: str, timeout: float | None = 900) -> subprocess.CompletedProcess:
+    def _compose_run(self, args: tuple[str, ...], timeout: float | None) -> subprocess.CompletedProcess:
         argv = [*compose_command(), "--project-name", self.name, "--project-directory", str(self.root),
                 "-f", str(self.compose_file), "-f", str(self.root / "docker-compose.override.yml"), *args]
-        # No --env-file: a developer's .env is not read for interpolation; the ports come from here.
+        # The emulator's ports come from here, in a clean environment (not from the shell or a .env).
         env = {"PATH": "/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin",
-               EMULATOR_PORT_VARIABLE: str(self.emulator_port)}
-        done = subprocess.run(argv, capture_output=True, text=True, timeout=timeout, env=env,
-                              cwd=self.workdir)
+               **dict(zip(EMULATOR_PORT_VARIABLES, (str(self.emulator_port), str(self.emulator_web_port))))}
+        return subprocess.run(argv, capture_output=True, text=True, timeout=timeout, env=env, cwd=self.workdir)
+
+    def compose(self, *args: str, timeout: float | None = 900) -> subprocess.CompletedProcess:
+        done = self._compose_run(args, timeout)
         if done.returncode != 0:
-            raise RuntimeError(f"{' '.join(argv[:2])} {' '.join(args)} failed (exit {done.returncode}):\n"
+            raise RuntimeError(f"compose {' '.join(args)} failed (exit {done.returncode}):\n"
                                f"{done.stdout[-3000:]}\n{done.stderr[-3000:]}")
         return done
 
@@ -124,12 +127,7 @@ class AstroProject:
         return airflow_settings.apply(self.root / SETTINGS_FILE, self.url)
 
     def logs(self, *services: str, tail: int = 60) -> str:
-        done = subprocess.run([*compose_command(), "--project-name", self.name, "--project-directory", str(self.root),
-                               "-f", str(self.compose_file), "-f", str(self.root / "docker-compose.override.yml"),
-                               "logs", "--no-color", f"--tail={tail}", *services],
-                              capture_output=True, text=True, env={"PATH": "/usr/local/bin:/usr/bin:/bin",
-                                                                   EMULATOR_PORT_VARIABLE: str(self.emulator_port)})
-        return done.stdout[-8000:]
+        return self._compose_run(("logs", "--no-color", f"--tail={tail}", *services), 120).stdout[-8000:]
 
     def container(self, service: str) -> str:
         return self.compose("ps", "-q", service).stdout.strip()

@@ -14,6 +14,16 @@ from pathlib import Path
 from typing import Any
 
 ORDER_COLUMNS = ("order_id", "customer_id", "order_date", "amount", "landed_at")
+PROJECT_ROOT = Path(__file__).resolve().parent.parent
+
+
+def warehouse_dir(environ: Mapping[str, str] = os.environ) -> Path:
+    """The folder shared with the emulator's dbt project (landing/ in, exports/ out).
+
+    A relative LOCAL_WAREHOUSE_DIR is relative to the project root, as in .env.example.
+    """
+    raw = environ.get("LOCAL_WAREHOUSE_DIR", "").strip() or ".state/warehouse"
+    return PROJECT_ROOT / Path(raw).expanduser()  # an absolute path replaces PROJECT_ROOT
 
 
 def landing_dir(warehouse_dir: Path, table: str) -> Path:

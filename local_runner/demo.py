@@ -29,7 +29,7 @@ class DemoError(RuntimeError):
 def _point_provider_at_stack(cfg: LocalConfig) -> None:
     """This process uses the same environment and dbt Cloud connection as the Airflow tasks."""
     os.environ.update(airflow.environment(cfg))
-    from include.dbt_cloud_settings import settings
+    from include.dbt_cloud.settings import settings
 
     variable = f"AIRFLOW_CONN_{settings.conn_id.upper()}"
     if variable not in os.environ:
@@ -37,7 +37,7 @@ def _point_provider_at_stack(cfg: LocalConfig) -> None:
         conn = next((c for c in loaded.connections if c["conn_id"] == settings.conn_id), None)
         if conn is None:
             raise DemoError(f"No connection {settings.conn_id!r}: add it to airflow_settings.yaml or set {variable} in .env.")
-        host = settings_file.local_host(conn.get("conn_host"), cfg.emulator_port)
+        host, _ = settings_file.local_address(conn.get("conn_host"), None, cfg.service_ports)
         os.environ[variable] = json.dumps({"conn_type": "dbt_cloud", "host": host, "login": str(conn["conn_login"]),
                                            "password": conn["conn_password"]})
 
@@ -48,7 +48,7 @@ def _preflight():
     warnings.simplefilter("ignore")
     from airflow.providers.dbt.cloud.hooks.dbt import DbtCloudHook
 
-    from include.dbt_cloud_settings import DbtCloudSettingsError, settings
+    from include.dbt_cloud.settings import DbtCloudSettingsError, settings
 
     try:
         account_id, job_id = settings.account_id, settings.job_id

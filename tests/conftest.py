@@ -52,10 +52,8 @@ def pytest_configure(config) -> None:
         return
     from local_runner import emulator
     from local_runner.config import LocalConfig
-    from local_runner.ports import free_port
 
-    _session_emulator = EmulatorProcess(LocalConfig(state_dir=Path(tempfile.mkdtemp(prefix="emulator-tests-")),
-                                             emulator_port=free_port()))
+    _session_emulator = EmulatorProcess(LocalConfig.isolated(Path(tempfile.mkdtemp(prefix="emulator-tests-"))))
     emulator.ensure_tls(_session_emulator.cfg)
     os.environ["REQUESTS_CA_BUNDLE"] = str(_session_emulator.trust_bundle)
     os.environ["SSL_CERT_FILE"] = str(_session_emulator.trust_bundle)
@@ -83,13 +81,12 @@ def local_stack(tmp_path_factory):
         pytest.skip(NO_EMULATOR_HERE)
     from local_runner import stack
     from local_runner.config import LocalConfig
-    from local_runner.ports import free_port
 
     # The session's `emulator` fixture may point this at another emulator; the stack's Airflow must
     # use its own connection from airflow_settings.yaml, as after a real `make start`.
     patch = pytest.MonkeyPatch()
     patch.delenv("AIRFLOW_CONN_DBT_CLOUD_DEFAULT", raising=False)
-    cfg = LocalConfig(state_dir=tmp_path_factory.mktemp("stack"), airflow_port=free_port(), emulator_port=free_port())
+    cfg = LocalConfig.isolated(tmp_path_factory.mktemp("stack"))
     try:
         try:
             stack.start(cfg)
@@ -109,6 +106,29 @@ def dbt_cloud(emulator, airflow_db, monkeypatch) -> DbtCloudApi:
 
 
 @pytest.fixture
+def mail_sink(emulator, monkeypatch):
+    """The mail sink `make start` runs, on a free port; the DAGs' smtp_default connection and the
+    alert Variable point at it through environment variables, as a user's .env would. Yields its
+    Maildir (one message per failure mail)."""
+    import json
+    import mailbox
+
+    from local_runner import mail_sink as sink
+    from local_runner.processes import stop
+
+    cfg = emulator.cfg
+    sink.start(cfg)
+    monkeypatch.setenv("AIRFLOW_CONN_SMTP_DEFAULT", json.dumps({
+        "conn_type": "smtp", "host": "localhost", "port": cfg.smtp_port,
+        "extra": {"from_email": "airflow@localhost", "disable_ssl": True, "disable_tls": True}}))
+    monkeypatch.setenv("AIRFLOW_VAR_DBT_CLOUD_ALERT_EMAIL", "data-platform@localhost")
+    try:
+        yield mailbox.Maildir(cfg.maildir, create=False)
+    finally:
+        stop(cfg, sink.component(cfg))
+
+
+@pytest.fixture
 def callback_log():
     """What the failure callback logged, caught on its own logger: dag.test() sets up Airflow's
     logging when it first runs, which can replace the root handlers that `caplog` relies on."""
@@ -117,7 +137,7 @@ def callback_log():
     records: list[logging.LogRecord] = []
     handler = logging.Handler(level=logging.DEBUG)
     handler.emit = records.append
-    logger = logging.getLogger("include.dbt_cloud_callbacks")
+    logger = logging.getLogger("include.dbt_cloud.callbacks")
     logger.addHandler(handler)
     try:
         yield lambda: "\n".join(record.getMessage() for record in records)

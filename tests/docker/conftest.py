@@ -65,7 +65,7 @@ def astro_project(base_images):
     from local_runner.ports import free_port
 
     project = AstroProject(name=f"astrodbtcloudtest{uuid.uuid4().hex[:8]}", api_server_port=free_port(),
-                           postgres_port=free_port(), emulator_port=free_port())
+                           postgres_port=free_port(), emulator_port=free_port(), emulator_web_port=free_port())
     try:
         started = time.monotonic()
         project.build()

@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections import Counter
 from typing import Any
 
-from include.dbt_cloud_operators import ResilientDbtCloudRunJobOperator, key_tag, task_key
+from include.dbt_cloud.operators import ResilientDbtCloudRunJobOperator, key_tag, task_key
 
 
 def run_ids(dbt_cloud, job_ids) -> set[int]:

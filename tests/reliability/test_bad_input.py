@@ -67,7 +67,7 @@ def test_steps_that_are_not_dbt_commands_are_refused_with_the_fix(dbt_cloud, cap
     assert re.search(r"400:Bad Request: dbt Cloud says .steps_override entries must be dbt commands", task_log), task_log[-3000:]
 
 
-def test_a_dbt_command_dbt_rejects_fails_the_run_and_the_log_shows_dbts_error(dbt_cloud, callback_log):
+def test_a_dbt_command_dbt_rejects_fails_the_run_and_the_log_shows_dbts_error(dbt_cloud, capfd):
     dag = load_dag("dbt_cloud_hourly_models")
     task = dag.get_task("build_hourly_models")
     task.steps_override, task.retries = ["dbt build --selekt tag:hourly"], 0
@@ -79,12 +79,13 @@ def test_a_dbt_command_dbt_rejects_fails_the_run_and_the_log_shows_dbts_error(db
     [run_id] = run_ids(dbt_cloud, [TAGGED]) - before
     run = dbt_cloud.run(run_id)
     assert run["status"] == 20
-    # The failure callback logs the failed step with dbt's own words, which name the fix.
-    assert "Error: No such option '--selekt'. (Did you mean one of: '--sample', '--select'" in callback_log(), callback_log()[-3000:]
+    # The provider logs the failed step with its log: dbt's own words, which name the fix.
+    task_log = capfd.readouterr().out
+    assert "Error: No such option '--selekt'. (Did you mean one of: '--sample', '--select'" in task_log, task_log[-3000:]
 
 
 def test_a_malformed_dotenv_line_is_named(tmp_path, caplog, capfd):
-    from include.dbt_cloud_settings import load_dotenv_file
+    from include.dbt_cloud.config import load_dotenv_file
 
     dotenv = tmp_path / ".env"
     dotenv.write_text("DBT_CLOUD_ACCOUNT_ID=12345\nDBT_CLOUD_JOB_ID 111\n")  # the second line lacks its "="
@@ -97,7 +98,7 @@ def test_a_malformed_dotenv_line_is_named(tmp_path, caplog, capfd):
 def test_a_malformed_id_breaks_only_the_dags_that_use_it(monkeypatch):
     from airflow.dag_processing.dagbag import DagBag
 
-    from include.dbt_cloud_settings import PROJECT_ROOT
+    from include.dbt_cloud.config import PROJECT_ROOT
 
     monkeypatch.setenv("DBT_CLOUD_DOWNSTREAM_JOB_ID", "publish-marts")
     bag = DagBag(dag_folder=str(PROJECT_ROOT / "dags"))
@@ -112,14 +113,13 @@ def test_a_malformed_id_breaks_only_the_dags_that_use_it(monkeypatch):
 def test_airflows_port_taken_says_which_and_leaves_nothing_running(tmp_path):
     from local_runner import stack
     from local_runner.config import LocalConfig
-    from local_runner.ports import free_port
     from local_runner.processes import marked_processes
 
     with socket.socket() as squatter:
         squatter.bind(("0.0.0.0", 0))
         squatter.listen()
         port = squatter.getsockname()[1]
-        cfg = LocalConfig(state_dir=tmp_path, airflow_port=port, emulator_port=free_port())
+        cfg = LocalConfig.isolated(tmp_path, airflow_port=port)
         with pytest.raises(SystemExit, match=rf"Port {port} \(the Airflow UI and API\) is already in use.*LOCAL_AIRFLOW_PORT={port + 1}"):
             stack.start(cfg)
     assert marked_processes(cfg) == []

@@ -15,7 +15,7 @@ from types import SimpleNamespace
 import pytest
 from airflow.sdk.exceptions import TaskDeferred
 
-from include.dbt_cloud_operators import key_tag, task_key
+from include.dbt_cloud.operators import key_tag, task_key
 from tests.e2e.dag_runner import load_dag, run_dag
 from tests.reliability.dbt_runs import new_runs, run_ids
 

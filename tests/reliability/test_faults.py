@@ -13,8 +13,8 @@ from datetime import datetime, timedelta, timezone
 
 import pytest
 
-from include.dbt_cloud_hook import DbtCloudUnreachable, ResilientDbtCloudHook
-from include.dbt_cloud_operators import key_tag, task_key
+from include.dbt_cloud.hook import DbtCloudUnreachable, ResilientDbtCloudHook
+from include.dbt_cloud.operators import key_tag, task_key
 from tests.e2e.dag_runner import DagRunOutcome, load_dag, run_dag
 from tests.reliability.dbt_runs import new_runs, run_ids, runs_per_task, triggering_tasks
 from tests.reliability.emulator_control import FIFTH_OF_REQUESTS_FAIL
@@ -152,7 +152,7 @@ def test_the_providers_own_sync_hook_fails_on_the_first_429(emulator, emulator_c
 def test_no_answer_at_all_names_the_fix(monkeypatch):
     from local_runner.ports import free_port
 
-    monkeypatch.setattr("include.dbt_cloud_hook.ATTEMPTS", 2)
+    monkeypatch.setattr("include.dbt_cloud.hook.ATTEMPTS", 2)
     monkeypatch.setenv("AIRFLOW_CONN_DBT_CLOUD_DEFAULT",
                        f'{{"conn_type": "dbt_cloud", "host": "localhost:{free_port()}", "login": "12345", "password": "x"}}')
     with pytest.raises(DbtCloudUnreachable, match=r"No answer from dbt Cloud at https://localhost:\d+/.*make start"):

@@ -4,7 +4,14 @@ from __future__ import annotations
 
 import pytest
 
-from include.local_warehouse import ORDER_COLUMNS, max_landed_order_id, read_export, write_landing_file
+from include.local_warehouse import (
+    ORDER_COLUMNS,
+    PROJECT_ROOT,
+    max_landed_order_id,
+    read_export,
+    warehouse_dir,
+    write_landing_file,
+)
 
 
 def order(order_id: int) -> dict:
@@ -37,3 +44,9 @@ def test_landing_files_end_lines_like_the_seed_files(tmp_path):
     # DuckDB silently skips a file with "\r\n" line ends when the first file it reads uses "\n".
     path = write_landing_file(tmp_path, "orders", "run_1", ORDER_COLUMNS, [order(5)])
     assert b"\r" not in path.read_bytes()
+
+
+def test_warehouse_dir_defaults_to_the_state_folder_relative_to_the_project_or_absolute(tmp_path):
+    assert warehouse_dir({}) == PROJECT_ROOT / ".state" / "warehouse"
+    assert warehouse_dir({"LOCAL_WAREHOUSE_DIR": "data/wh"}) == PROJECT_ROOT / "data" / "wh"
+    assert warehouse_dir({"LOCAL_WAREHOUSE_DIR": str(tmp_path)}) == tmp_path

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from include.dbt_cloud_artifacts import failed_nodes, model_outcomes
+from include.dbt_cloud.artifacts import failed_nodes, model_outcomes
 
 MANIFEST = {
     "nodes": {

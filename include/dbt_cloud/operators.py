@@ -3,7 +3,7 @@
 `ResilientDbtCloudRunJobOperator` is `DbtCloudRunJobOperator` (same arguments, same XComs and
 "Monitor Job Run" link) plus:
 - Transient API errors (429 after its Retry-After, 5xx, dropped connections, timeouts) are
-  retried instead of failing the task (include/dbt_cloud_hook.py).
+  retried instead of failing the task (include/dbt_cloud/hook.py).
 - One dbt Cloud run per task, whatever happens to the task: the run's `cause` carries a key
   of the task in its DAG run (`[airflow-task <key>]`, from DAG id, DAG run id, task id, map
   index and the try its last clear began with). Before triggering, the operator looks for a run with
@@ -22,7 +22,7 @@
   or, if the triggerer had not started that trigger yet, through the listener in
   plugins/dbt_cloud_stopped_deferrals.py (mark failed or success) and, for a clear, through the
   next try, which cancels the runs of the task's earlier keys still in progress.
-- In deferrable mode the wait ends in error only if the run failed (include/dbt_cloud_trigger.py).
+- In deferrable mode the wait ends in error only if the run failed (include/dbt_cloud/trigger.py).
 
 `ResilientDbtCloudJobRunSensor` is `DbtCloudJobRunSensor` with the same retries and waits.
 """
@@ -39,8 +39,8 @@ from airflow.providers.dbt.cloud.operators.dbt import DbtCloudRunJobOperator
 from airflow.providers.dbt.cloud.sensors.dbt import DbtCloudJobRunSensor
 from airflow.providers.dbt.cloud.triggers.dbt import DbtCloudRunJobTrigger
 
-from include.dbt_cloud_hook import DbtCloudUnreachable, ResilientDbtCloudHook, TransientDbtCloudError
-from include.dbt_cloud_trigger import CancellingDbtCloudRunJobTrigger, VerifiedDbtCloudRunTrigger
+from .hook import DbtCloudUnreachable, ResilientDbtCloudHook, TransientDbtCloudError
+from .trigger import CancellingDbtCloudRunJobTrigger, VerifiedDbtCloudRunTrigger
 
 if TYPE_CHECKING:
     from airflow.sdk import Context

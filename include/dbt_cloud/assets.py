@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from airflow.sdk import Asset, AssetAlias
 
-from include.dbt_cloud_settings import settings
+from .config import settings
 
 # Producers attach one event per built model to this alias; Airflow records each as an event of
 # the model's own asset, so a DAG can be scheduled on a single model.

@@ -8,7 +8,7 @@ from pathlib import Path
 
 import pytest
 
-from include.dbt_cloud_settings import (
+from include.dbt_cloud.config import (
     EMULATOR_DEFAULTS,
     PROJECT_ROOT,
     DbtCloudSettings,
@@ -49,7 +49,6 @@ def test_no_connection_variable_means_the_emulator_demo_tenant():
     assert settings.project_name == "Jaffle Shop Analytics"
     assert settings.environment_name == "Production"
     assert settings.job_name == "Build all models"
-    assert settings.warehouse_dir == PROJECT_ROOT / ".state" / "warehouse"
 
 
 @pytest.mark.parametrize(
@@ -152,11 +151,6 @@ def test_one_bad_value_does_not_spoil_the_others():
     assert settings.job_id == 111
     with pytest.raises(DbtCloudSettingsError):
         settings.tagged_job_id
-
-
-def test_warehouse_dir_relative_to_the_project_or_absolute(tmp_path):
-    assert DbtCloudSettings({"LOCAL_WAREHOUSE_DIR": "data/wh"}).warehouse_dir == PROJECT_ROOT / "data" / "wh"
-    assert DbtCloudSettings({"LOCAL_WAREHOUSE_DIR": str(tmp_path)}).warehouse_dir == tmp_path
 
 
 def test_dotenv_fills_unset_variables_without_overriding_set_ones(tmp_path, monkeypatch):

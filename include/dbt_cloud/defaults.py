@@ -4,8 +4,8 @@ from __future__ import annotations
 
 from datetime import timedelta
 
-from include.dbt_cloud_callbacks import report_dbt_cloud_failure
-from include.dbt_cloud_settings import settings
+from .callbacks import DbtCloudFailureNotifier, report_dbt_cloud_failure
+from .config import settings
 
 DEFAULT_ARGS = {
     # Every dbt Cloud operator and sensor in a DAG picks these up: which connection, which account.
@@ -16,16 +16,18 @@ DEFAULT_ARGS = {
     # see dags/dbt_cloud_run_job.py for the measured trade-off.
     "check_interval": 6,
     # The deferrable wait (the provider's async hook in the triggerer) retries 429 and 5xx answers
-    # 5 times, backing off from 2 s; the sync calls retry through include/dbt_cloud_hook.py.
+    # 5 times, backing off from 2 s; the sync calls retry through include/dbt_cloud/hook.py.
     "hook_params": {"retry_limit": 5, "retry_delay": 2},
     # A task retry re-attaches to its own dbt Cloud run if it is still going or succeeded (the
-    # run's cause carries the task's key, include/dbt_cloud_operators.py), so a retry after a
+    # run's cause carries the task's key, include/dbt_cloud/operators.py), so a retry after a
     # worker crash or a lost answer never runs the job twice; a failed run is run again.
     "retries": 2,
     "retry_delay": timedelta(minutes=2),
     # A hard stop for any task; when it kills a dbt Cloud task, the operator cancels the run.
     "execution_timeout": timedelta(hours=1),
-    # Every failed attempt logs the dbt Cloud run link and the step and dbt nodes that failed.
+    # Every failed attempt logs the dbt Cloud run link and the dbt nodes that failed (the provider
+    # logs the failed step); the final failure also mails them (the smtp_default connection, to the
+    # Variable dbt_cloud_alert_email): docs/notifications.md.
     "on_retry_callback": report_dbt_cloud_failure,
-    "on_failure_callback": report_dbt_cloud_failure,
+    "on_failure_callback": DbtCloudFailureNotifier(),
 }

@@ -23,7 +23,7 @@ from pathlib import Path
 from airflow.sdk import Connection
 from dotenv import load_dotenv
 
-PROJECT_ROOT = Path(__file__).resolve().parent.parent
+PROJECT_ROOT = Path(__file__).resolve().parents[2]  # include/dbt_cloud/config.py -> the project
 EMULATOR_HOSTS = frozenset({"localhost", "127.0.0.1", "dbt-cloud-emulator"})
 DEFAULT_CONN_ID = "dbt_cloud_default"
 
@@ -154,15 +154,6 @@ class DbtCloudSettings:
     @property
     def job_name(self) -> str:
         return self._required("DBT_CLOUD_JOB_NAME")
-
-    @property
-    def warehouse_dir(self) -> Path:
-        """The folder shared with the emulator's dbt project (landing/ in, exports/ out).
-
-        A relative LOCAL_WAREHOUSE_DIR is relative to the project root, as in .env.example.
-        """
-        raw = self._environ.get("LOCAL_WAREHOUSE_DIR", "").strip() or ".state/warehouse"
-        return PROJECT_ROOT / Path(raw).expanduser()  # an absolute path replaces PROJECT_ROOT
 
     def _required(self, name: str) -> str:
         placeholder, where = WHERE_TO_FIND[name]

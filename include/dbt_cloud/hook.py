@@ -5,7 +5,7 @@ AirflowException before its retry logic sees them) and waits forever on a hung c
 This hook retries 429 (after its Retry-After), 500/502/503/504, dropped connections and
 timeouts, and gives every request a timeout. Run triggers (POST jobs/<id>/run/ and rerun/)
 are never retried here: a trigger whose answer was lost may have created the run, so
-`include/dbt_cloud_operators.py` looks for it before triggering again.
+`include/dbt_cloud/operators.py` looks for it before triggering again.
 """
 
 from __future__ import annotations

@@ -1,4 +1,4 @@
-"""Which stopped task instances the listener in plugins/ cancels a dbt Cloud run for."""
+"""Which stopped task instances the stopped-deferrals listener cancels a dbt Cloud run for."""
 
 from __future__ import annotations
 
@@ -7,8 +7,9 @@ from types import SimpleNamespace
 import pytest
 from airflow.utils.state import TaskInstanceState
 
-from include.dbt_cloud_trigger import CancellingDbtCloudRunJobTrigger, VerifiedDbtCloudRunTrigger
-from plugins.dbt_cloud_stopped_deferrals import DbtCloudStoppedDeferralsPlugin, trigger_to_cancel
+from include.dbt_cloud.trigger import CancellingDbtCloudRunJobTrigger, VerifiedDbtCloudRunTrigger
+from include.dbt_cloud.stopped_deferrals import trigger_to_cancel
+from plugins.dbt_cloud_stopped_deferrals import DbtCloudStoppedDeferralsPlugin
 
 FAILED, SUCCESS, UP_FOR_RETRY = TaskInstanceState.FAILED, TaskInstanceState.SUCCESS, TaskInstanceState.UP_FOR_RETRY
 

@@ -1,0 +1,36 @@
+"""dbt Cloud from Airflow: the reusable part of this template. Copy this folder into your project's
+include/ (with plugins/dbt_cloud_stopped_deferrals.py and the requirements.txt lines): README.md,
+"Use it in your own project".
+
+The public surface is below. Names load on first use, so importing the package (as the plugin does
+in every Airflow component) reads no setting and imports no provider module before it is needed.
+"""
+
+from __future__ import annotations
+
+import importlib
+from typing import Any
+
+_PUBLIC = {
+    "ResilientDbtCloudRunJobOperator": "operators",
+    "ResilientDbtCloudJobRunSensor": "operators",
+    "ResilientDbtCloudHook": "hook",
+    "DEFAULT_ARGS": "defaults",
+    "report_dbt_cloud_failure": "callbacks",
+    "DbtCloudFailureNotifier": "callbacks",
+    "settings": "config",
+    "DbtCloudSettings": "config",
+    "DbtCloudSettingsError": "config",
+    "DBT_CLOUD_MODELS": "assets",
+    "dbt_model_asset": "assets",
+    "model_outcomes": "artifacts",
+    "node_results": "artifacts",
+    "ModelOutcome": "artifacts",
+}
+__all__ = sorted(_PUBLIC)
+
+
+def __getattr__(name: str) -> Any:
+    if name not in _PUBLIC:
+        raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
+    return getattr(importlib.import_module(f".{_PUBLIC[name]}", __name__), name)

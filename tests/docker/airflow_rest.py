@@ -65,4 +65,4 @@ class AirflowRest:
         return resp.json()["value"] if resp.ok else None
 
     def extra_links(self, dag_id: str, run_id: str, task_id: str) -> dict[str, str | None]:
-        return self._call("GET", f"/dags/{dag_id}/dagRuns/{run_id}/taskInstances/{task_id}/links")
+        return self._call("GET", f"/dags/{dag_id}/dagRuns/{run_id}/taskInstances/{task_id}/links")["extra_links"]

@@ -16,6 +16,7 @@ import socket
 import pytest
 
 from tests.e2e.dag_runner import load_dag, run_dag
+from tests.environment import NO_EMULATOR_HERE, emulator_available
 from tests.reliability.dbt_runs import run_ids
 
 pytestmark = pytest.mark.e2e
@@ -110,6 +111,7 @@ def test_a_malformed_id_breaks_only_the_dags_that_use_it(monkeypatch):
     assert "dbt_cloud_run_job" in bag.dags
 
 
+@pytest.mark.skipif(not emulator_available(), reason=NO_EMULATOR_HERE)  # it starts the local stack
 def test_airflows_port_taken_says_which_and_leaves_nothing_running(tmp_path):
     from local_runner import stack
     from local_runner.config import LocalConfig

@@ -6,6 +6,8 @@ import time
 from typing import Any
 
 import requests
+from requests.adapters import HTTPAdapter
+from urllib3.util.retry import Retry
 
 FINISHED = {"success", "failed"}
 
@@ -15,9 +17,13 @@ class AirflowRest:
         self.api = f"{base_url}/api/v2"
         self.session = requests.Session()
         self.session.headers["Authorization"] = f"Bearer {token}"
+        # Reads are retried (a busy 2-core machine can keep the api-server from answering in time);
+        # writes are not: a trigger sent twice would be two runs.
+        reads = Retry(total=4, backoff_factor=2, allowed_methods=["GET"], status_forcelist=[502, 503, 504])
+        self.session.mount("http://", HTTPAdapter(max_retries=reads))
 
     def _call(self, method: str, path: str, **kwargs) -> Any:
-        resp = self.session.request(method, f"{self.api}{path}", timeout=30, **kwargs)
+        resp = self.session.request(method, f"{self.api}{path}", timeout=60, **kwargs)
         assert resp.ok, f"{method} {path}: {resp.status_code} {resp.text[:500]}"
         return resp.json()
 
@@ -61,7 +67,7 @@ class AirflowRest:
 
     def xcom(self, dag_id: str, run_id: str, task_id: str, key: str, map_index: int = -1) -> Any | None:
         resp = self.session.get(f"{self.api}/dags/{dag_id}/dagRuns/{run_id}/taskInstances/{task_id}/xcomEntries/{key}",
-                                params={"map_index": map_index, "deserialize": True}, timeout=30)
+                                params={"map_index": map_index, "deserialize": True}, timeout=60)
         return resp.json()["value"] if resp.ok else None
 
     def extra_links(self, dag_id: str, run_id: str, task_id: str) -> dict[str, str | None]:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import time
 from typing import Any
 
@@ -69,6 +70,16 @@ class AirflowRest:
         resp = self.session.get(f"{self.api}/dags/{dag_id}/dagRuns/{run_id}/taskInstances/{task_id}/xcomEntries/{key}",
                                 params={"map_index": map_index, "deserialize": True}, timeout=60)
         return resp.json()["value"] if resp.ok else None
+
+    def task_log(self, dag_id: str, run_id: str, ti: dict) -> list[str]:
+        """The latest try's log, one line per event (with its exception, if any), as the UI's log view shows it."""
+        resp = self.session.get(
+            f"{self.api}/dags/{dag_id}/dagRuns/{run_id}/taskInstances/{ti['task_id']}/logs/{max(ti['try_number'], 1)}",
+            params={"map_index": ti["map_index"], "full_content": True}, timeout=60)
+        if not resp.ok:
+            return [f"(no log: {resp.status_code})"]
+        return [f"{entry.get('level', '')} {entry.get('event', '')} {json.dumps(entry.get('error_detail', ''))[:800]}"
+                for entry in resp.json()["content"]]
 
     def extra_links(self, dag_id: str, run_id: str, task_id: str) -> dict[str, str | None]:
         return self._call("GET", f"/dags/{dag_id}/dagRuns/{run_id}/taskInstances/{task_id}/links")["extra_links"]

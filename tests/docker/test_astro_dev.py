@@ -9,6 +9,7 @@ Monitor Job Run link opens the run's page through the published port, `astro dev
 
 from __future__ import annotations
 
+import re
 import subprocess
 import tempfile
 from pathlib import Path
@@ -39,6 +40,16 @@ def _expected_dag_ids() -> set[str]:
     assert done.returncode == 0, done.stderr[-2000:]
     [listed] = [line for line in done.stdout.splitlines() if line.startswith("DAG_IDS ")]
     return set(listed.split()[1:])
+
+
+def _failed_tasks_errors(airflow: AirflowRest, dag_id: str, run_id: str) -> str:
+    """The error lines of every failed (or retrying) task's log: what a person reads in the UI."""
+    found = []
+    for ti in airflow.task_instances(dag_id, run_id):
+        if ti["state"] in ("failed", "up_for_retry"):
+            errors = [line for line in airflow.task_log(dag_id, run_id, ti) if re.search(r"error|exception", line, re.I)]
+            found.append(f"  {ti['task_id']} ({ti['state']}, try {ti['try_number']}):\n    " + "\n    ".join(errors[-6:]))
+    return "\n".join(found) or "  (no failed task)"
 
 
 @pytest.fixture(scope="module")
@@ -85,7 +96,7 @@ def test_every_dag_triggered_by_hand_succeeds_and_its_dbt_cloud_runs_succeed(ast
         described = ", ".join(f"#{r['id']} {r['status_humanized']}" for r in dbt_runs) or "no dbt Cloud run"
         lines.append(f"  {dag_id}: {state}; dbt Cloud: {described}")
         if state != "success":
-            problems.append(f"{dag_id} ended {state}:\n{astro_project.logs('scheduler', tail=40)[-3000:]}")
+            problems.append(f"{dag_id} ended {state}:\n{_failed_tasks_errors(airflow, dag_id, run_id)}")
         problems += [f"{dag_id}: dbt Cloud run #{r['id']} ended {r['status_humanized']}"
                      for r in dbt_runs if r["status"] != DBT_CLOUD_SUCCESS]
     succeeded = sum(state == "success" for _, state in triggered.values())

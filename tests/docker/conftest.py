@@ -12,9 +12,8 @@ import uuid
 
 import pytest
 
+from tests.docker.report import LINES as REPORT
 from tests.environment import NO_EMULATOR_HERE, ROOT, emulator_available
-
-REPORT: list[str] = []  # printed at the end of the session (make test-docker's summary)
 
 
 def pytest_terminal_summary(terminalreporter) -> None:

@@ -20,7 +20,7 @@ import requests
 import yaml
 
 from tests.docker.airflow_rest import AirflowRest
-from tests.docker.conftest import REPORT
+from tests.docker.report import LINES as REPORT
 from tests.e2e.dbt_cloud_api import DbtCloudApi
 from tests.environment import ROOT
 

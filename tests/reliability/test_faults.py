@@ -152,8 +152,7 @@ def test_the_providers_own_sync_hook_fails_on_the_first_429(emulator, emulator_c
 def test_no_answer_at_all_names_the_fix(monkeypatch):
     from local_runner.ports import free_port
 
-    monkeypatch.setattr("include.dbt_cloud.hook.ATTEMPTS", 2)
     monkeypatch.setenv("AIRFLOW_CONN_DBT_CLOUD_DEFAULT",
                        f'{{"conn_type": "dbt_cloud", "host": "localhost:{free_port()}", "login": "12345", "password": "x"}}')
     with pytest.raises(DbtCloudUnreachable, match=r"No answer from dbt Cloud at https://localhost:\d+/.*make start"):
-        ResilientDbtCloudHook("dbt_cloud_default").get_job(job_id=BUILD_ALL, account_id=12345)
+        ResilientDbtCloudHook("dbt_cloud_default", retry_limit=2).get_job(job_id=BUILD_ALL, account_id=12345)

@@ -1,0 +1,197 @@
+"""Contract tests: the provider's methods that include/dbt_cloud/ overrides or calls privately are still
+the ones its workarounds were written against (apache-airflow-providers-dbt-cloud 4.11.1).
+
+A provider upgrade that renames, removes, moves or re-signs one of them fails here, naming the row of
+docs/provider-gaps.md whose workaround must be re-read against the new provider; an upgrade to a
+version that fixes a gap fails too, naming the workaround to delete.
+"""
+
+from __future__ import annotations
+
+import functools
+import inspect
+import re
+from dataclasses import dataclass
+from importlib import import_module
+
+import pytest
+from packaging.version import Version
+
+from include.dbt_cloud.config import PROJECT_ROOT
+
+GAPS_DOC = PROJECT_ROOT / "docs" / "provider-gaps.md"
+RECORDED_WITH = "4.11.1"
+
+
+@dataclass(frozen=True)
+class Contract:
+    row: str  # the row of docs/provider-gaps.md whose workaround relies on this method
+    where: str  # module:Class of the provider (or Airflow) that the package subclasses or calls
+    name: str
+    owner: str  # the class in its MRO that defines it
+    signature: str
+
+    def __str__(self) -> str:
+        return f"{self.row}:{self.where.rsplit(':', 1)[1]}.{self.name}"
+
+
+HOOK = "airflow.providers.dbt.cloud.hooks.dbt:DbtCloudHook"
+OPERATOR = "airflow.providers.dbt.cloud.operators.dbt:DbtCloudRunJobOperator"
+SENSOR = "airflow.providers.dbt.cloud.sensors.dbt:DbtCloudJobRunSensor"
+TRIGGER = "airflow.providers.dbt.cloud.triggers.dbt:DbtCloudRunJobTrigger"
+DEFER = "(self, *, trigger: 'BaseTrigger', method_name: 'str', kwargs: 'dict[str, Any] | None' = None, timeout: 'timedelta | int | float | None' = None) -> 'NoReturn'"
+
+CONTRACTS = [
+    Contract("G1", HOOK, "__init__", "DbtCloudHook",
+             "(self, dbt_cloud_conn_id: 'str' = 'dbt_cloud_default', timeout_seconds: 'int | None' = None, "
+             "retry_limit: 'int' = 1, retry_delay: 'float' = 1.0, retry_args: 'dict[Any, Any] | None' = None) -> 'None'"),
+    Contract("G1", HOOK, "_retryable_error", "DbtCloudHook", "(exception: 'BaseException') -> 'bool'"),
+    Contract("G1", HOOK, "check_response", "HttpHook", "(self, response: 'Response') -> 'None'"),
+    Contract("G3", HOOK, "__init__", "DbtCloudHook",
+             "(self, dbt_cloud_conn_id: 'str' = 'dbt_cloud_default', timeout_seconds: 'int | None' = None, "
+             "retry_limit: 'int' = 1, retry_delay: 'float' = 1.0, retry_args: 'dict[Any, Any] | None' = None) -> 'None'"),
+    Contract("G5", HOOK, "check_response", "HttpHook", "(self, response: 'Response') -> 'None'"),
+    Contract("G2", HOOK, "run_and_check", "HttpHook",
+             "(self, session: 'Session', prepped_request: 'PreparedRequest', extra_options: 'dict[Any, Any]') -> 'Any'"),
+    Contract("G2", HOOK, "get_conn", "DbtCloudHook", "(self, *args, **kwargs) -> 'Session'"),
+    Contract("G4", HOOK, "_run_and_get_response", "DbtCloudHook",
+             "(self, *, method: 'str' = 'GET', endpoint: 'str | None' = None, payload: 'str | dict[str, Any] | None' = None, "
+             "paginate: 'bool' = False, api_version: 'str' = 'v2') -> 'Any'"),
+    Contract("G6", HOOK, "run_with_advanced_retry", "HttpHook",
+             "(self, _retry_args: 'dict[Any, Any]', *args: 'Any', **kwargs: 'Any') -> 'Any'"),
+    Contract("G6", HOOK, "_get_tenant_domain", "DbtCloudHook", "(conn: 'Connection') -> 'str'"),
+    Contract("O1", OPERATOR, "_get_or_trigger_run", "DbtCloudRunJobOperator", "(self, context: 'Context') -> 'tuple[int, str]'"),
+    Contract("O2", OPERATOR, "_get_or_trigger_run", "DbtCloudRunJobOperator", "(self, context: 'Context') -> 'tuple[int, str]'"),
+    Contract("O1", OPERATOR, "hook", "DbtCloudRunJobOperator", "(self)"),
+    Contract("O1", SENSOR, "hook", "DbtCloudJobRunSensor", "(self)"),
+    Contract("O3", HOOK, "get_job_runs", "DbtCloudHook",
+             "(self, account_id: 'int | None' = None, payload: 'dict[str, Any] | None' = None) -> 'Response'"),
+    Contract("O3", HOOK, "wait_for_job_run_status", "DbtCloudHook",
+             "(self, run_id: 'int', account_id: 'int | None' = None, expected_statuses: 'int | Sequence[int] | set[int]' = 10, "
+             "check_interval: 'int' = 60, timeout: 'int' = 604800) -> 'bool'"),
+    Contract("T1", OPERATOR, "defer", "BaseOperator", DEFER),
+    Contract("T1", SENSOR, "defer", "BaseOperator", DEFER),
+    Contract("T1", TRIGGER, "__init__", "DbtCloudRunJobTrigger",
+             "(self, conn_id: 'str', run_id: 'int', end_time: 'float', poll_interval: 'float', account_id: 'int | None', "
+             "hook_params: 'dict[str, Any] | None' = None, execution_deadline: 'float | None' = None)"),
+    Contract("T1", TRIGGER, "serialize", "DbtCloudRunJobTrigger", "(self) -> 'tuple[str, dict[str, Any]]'"),
+    Contract("T1", TRIGGER, "run", "DbtCloudRunJobTrigger", "(self) -> 'AsyncIterator[TriggerEvent]'"),
+    Contract("T1", HOOK, "get_job_status", "DbtCloudHook",
+             "(self, run_id: 'int', account_id: 'int | None' = None, include_related: 'list[str] | None' = None) -> 'int'"),
+    # Still Airflow's no-op: the day the provider's trigger cancels on kill itself, T2 can go.
+    Contract("T2", TRIGGER, "on_kill", "BaseTrigger", "(self) -> 'None'"),
+    Contract("T2", HOOK, "get_headers_tenants_from_connection", "DbtCloudHook", "(self) -> 'tuple[dict[str, Any], str]'"),
+    Contract("T2", HOOK, "_resolve_connection_async", "DbtCloudHook", "(self) -> 'Connection'"),
+    Contract("T2", HOOK, "get_request_url_params", "DbtCloudHook",
+             "(tenant: 'str', endpoint: 'str', include_related: 'list[str] | None' = None, *, api_version: 'str' = 'v2') "
+             "-> 'tuple[str, dict[str, Any]]'"),
+    Contract("L1", "airflow._shared.listeners.spec.taskinstance:", "on_task_instance_failed", "",
+             "(previous_state: 'TaskInstanceState | None', task_instance: 'RuntimeTaskInstance | TaskInstance', "
+             "error: 'None | str | BaseException')"),
+    Contract("L1", "airflow._shared.listeners.spec.taskinstance:", "on_task_instance_success", "",
+             "(previous_state: 'TaskInstanceState | None', task_instance: 'RuntimeTaskInstance | TaskInstance')"),
+]
+
+# Gaps a provider release fixes: once it is installed, the workaround must go (with its row and contracts).
+RETIRED_BY = {"G2": "4.11.2", "O1": "4.12.0"}
+
+
+def resolve(where: str, name: str) -> tuple[str, object]:
+    """(the class in the MRO defining `name`, the function) for `module:Class` (or `module:` for a function)."""
+    module_name, class_name = where.split(":")
+    module = import_module(module_name)
+    if not class_name:
+        return "", getattr(module, name)
+    cls = getattr(module, class_name)
+    owner = next(klass for klass in cls.__mro__ if name in vars(klass))
+    member = vars(owner)[name]
+    if isinstance(member, functools.cached_property):
+        member = member.func
+    if isinstance(member, (staticmethod, classmethod)):
+        member = member.__func__
+    return owner.__name__, member
+
+
+def breach(contract: Contract) -> str | None:
+    """What changed about the contract's method, or None if it is as recorded."""
+    try:
+        owner, member = resolve(contract.where, contract.name)
+    except (ImportError, AttributeError, StopIteration):
+        return f"{contract.where.replace(':', '.')}.{contract.name} no longer exists"
+    found = f"defined on {owner or 'the module'} as {contract.name}{inspect.signature(member)}"
+    recorded = f"defined on {contract.owner or 'the module'} as {contract.name}{contract.signature}"
+    return None if found == recorded else f"recorded with {RECORDED_WITH}: {recorded}\n  now: {found}"
+
+
+def row_titles() -> dict[str, str]:
+    """Row id -> title, from the rows of docs/provider-gaps.md's table."""
+    return dict(re.findall(r"^\| \*\*([A-Z]\d)\*\* ([^|]+?) \|", GAPS_DOC.read_text(), flags=re.M))
+
+
+def failure_message(contract: Contract, what: str) -> str:
+    title = row_titles().get(contract.row, "?")
+    return (f"Provider contract broken: row {contract.row} of docs/provider-gaps.md ({title}).\n  {what}\n"
+            f"Re-read the workaround of row {contract.row} against the installed provider: adapt it (and record the new "
+            "signature in tests/contract/test_provider_overrides.py) or, if the provider now closes the gap, delete it.")
+
+
+@pytest.mark.parametrize("contract", CONTRACTS, ids=str)
+def test_the_overridden_provider_method_is_as_recorded(contract):
+    what = breach(contract)
+    assert what is None, failure_message(contract, what)
+
+
+def test_a_changed_signature_fails_naming_its_row(monkeypatch):
+    from airflow.providers.dbt.cloud.hooks.dbt import DbtCloudHook
+
+    def _run_and_get_response(self, *, method="GET", endpoint=None, payload=None, paginate=False, api_version="v2",
+                              timeout=None):
+        """What an upgrade that adds a parameter looks like."""
+
+    monkeypatch.setattr(DbtCloudHook, "_run_and_get_response", _run_and_get_response)
+    [contract] = [c for c in CONTRACTS if c.name == "_run_and_get_response"]
+    message = failure_message(contract, breach(contract))
+    assert "row G4 of docs/provider-gaps.md (a run trigger retried" in message
+    assert "timeout=None" in message
+
+
+@pytest.mark.parametrize("row", sorted(RETIRED_BY))
+def test_no_workaround_outlives_the_provider_release_that_fixes_it(row):
+    from airflow.providers.dbt.cloud import __version__ as installed
+
+    fixed_in = RETIRED_BY[row]
+    assert Version(installed) < Version(fixed_in), (
+        f"apache-airflow-providers-dbt-cloud {installed} is installed, and {fixed_in} closes row {row} of "
+        f"docs/provider-gaps.md ({row_titles().get(row)}): delete its workaround, its row and its contracts.")
+
+
+def test_every_override_of_a_provider_method_has_a_contract():
+    from include.dbt_cloud import hook, operators, trigger
+
+    ours = [hook.ResilientDbtCloudHook, operators._ResilientDbtCloudTask, operators.ResilientDbtCloudRunJobOperator,
+            operators.ResilientDbtCloudJobRunSensor, trigger.VerifiedDbtCloudRunTrigger,
+            trigger.CancellingDbtCloudRunJobTrigger]
+    provider = [HOOK, OPERATOR, SENSOR, TRIGGER]
+    covered = {(c.where, c.name) for c in CONTRACTS}
+    missing = []
+    for cls in ours:
+        for name, member in vars(cls).items():
+            function = getattr(member, "func", None) or getattr(member, "__func__", None) or member
+            if getattr(function, "__module__", "") != cls.__module__:  # e.g. Airflow's metaclass wrappers
+                continue
+            for where in provider:
+                module_name, class_name = where.split(":")
+                base = getattr(import_module(module_name), class_name)
+                if issubclass(cls, base) or cls is operators._ResilientDbtCloudTask:
+                    if hasattr(base, name) and (where, name) not in covered:
+                        missing.append(f"{cls.__name__}.{name} overrides {class_name}.{name}")
+    assert not missing, "overrides without a contract (add a row to docs/provider-gaps.md and a Contract): " + "; ".join(missing)
+
+
+def test_every_row_of_the_gaps_doc_has_a_contract_and_every_contract_a_row():
+    rows = set(row_titles())
+    contracted = {c.row for c in CONTRACTS}
+    undocumented = contracted - rows
+    assert not undocumented, f"contracts name rows missing from docs/provider-gaps.md: {sorted(undocumented)}"
+    uncovered = rows - contracted - {"C1"}  # C1 (the failure callback) overrides nothing
+    assert not uncovered, f"rows of docs/provider-gaps.md without a contract: {sorted(uncovered)}"

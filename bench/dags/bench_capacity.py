@@ -12,8 +12,7 @@ from datetime import datetime
 from airflow.providers.dbt.cloud.operators.dbt import DbtCloudRunJobOperator
 from airflow.sdk import dag, get_current_context, task
 
-SYNTHETIC_JOB_ID = 999  # emulator/jobs.yaml: steps only wait, no dbt, no run slot
-ACCOUNT_ID = 12345
+from local_runner.demo_tenant import ACCOUNT_ID, SYNTHETIC_JOB_ID  # its steps only wait: no dbt, no run slot
 
 
 @dag(schedule=None, start_date=datetime(2025, 1, 1), catchup=False, max_active_tasks=1024, tags=["bench"],

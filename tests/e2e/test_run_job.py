@@ -5,6 +5,8 @@ from __future__ import annotations
 import pytest
 
 from tests.e2e.dag_runner import load_dag, run_dag
+from local_runner import demo_tenant as tenant
+from tests.polling import SUCCESS
 
 pytestmark = pytest.mark.e2e
 
@@ -18,12 +20,12 @@ def test_the_run_succeeds_builds_every_model_and_is_linked(dbt_cloud, emulator):
     run_id = outcome.xcom("run_dbt_cloud_job")
     assert outcome.xcom("run_dbt_cloud_job", key="job_run_id") == run_id
     run = dbt_cloud.run(run_id)
-    assert (run["job_definition_id"], run["status"]) == (111, 10)
+    assert (run["job_definition_id"], run["status"]) == (tenant.BUILD_ALL_JOB_ID, SUCCESS)
     assert "'run_dbt_cloud_job' in the dbt_cloud_run_job DAG" in run["trigger"]["cause"]
     # The "Monitor Job Run" link reads this XCom: the run's page on the emulator.
     assert outcome.xcom("run_dbt_cloud_job", key="job_run_url") == run["href"]
-    assert run["href"].startswith(f"https://localhost:{emulator.port}/deploy/12345/projects/70001/runs/{run_id}")
-    assert [step["status"] for step in run["run_steps"]] == [10] * len(run["run_steps"])
+    assert run["href"].startswith(f"https://localhost:{emulator.port}/deploy/{tenant.ACCOUNT_ID}/projects/{tenant.PROJECT_ID}/runs/{run_id}")
+    assert [step["status"] for step in run["run_steps"]] == [SUCCESS] * len(run["run_steps"])
     assert any("`dbt build`" in step["name"] for step in run["run_steps"])
 
     results = dbt_cloud.results_by_node(run_id)

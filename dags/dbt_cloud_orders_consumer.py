@@ -9,6 +9,8 @@ dbt job is usually done.
 
 The asset event carries metadata from the run (table, rows affected, build time, run link),
 read here from `triggering_asset_events`. The task stands in for your own consumer.
+Triggered by hand, it reads the model's latest event instead; if the model was never built, it
+says so and ends successfully, doing nothing.
 """
 
 from __future__ import annotations
@@ -35,8 +37,13 @@ log = logging.getLogger(__name__)
 )
 def dbt_cloud_orders_consumer():
     @task(inlets=[ORDERS_MODEL])
-    def use_fresh_orders(triggering_asset_events=None) -> dict:
-        latest = triggering_asset_events[ORDERS_MODEL][-1]
+    def use_fresh_orders(triggering_asset_events=None, inlet_events=None) -> dict | None:
+        # A run started by hand has no triggering event: fall back to the asset's newest one.
+        events = triggering_asset_events.get(ORDERS_MODEL) or inlet_events[ORDERS_MODEL].ascending(False).limit(1)
+        if not events:
+            log.info("%s has no asset event yet: run dbt_cloud_model_results first. Nothing to do.", ORDERS_MODEL.name)
+            return None
+        latest = events[-1]
         log.info(
             "%s was rebuilt (%s rows) by %s",
             latest.extra["relation_name"],

@@ -4,6 +4,8 @@ it runs before any virtual environment exists.
 - .tools/  uv, from the package index
 - .venv/   Airflow's environment: the image's Airflow and providers + requirements.txt + test tools
 - emulator/.venv/  the emulator's own environment (dbt-core, dbt-duckdb, its web stack)
+- .clients/<name>/  each dbt Cloud client the project drives (dbt-jobs-as-code for `make jobs-sync`,
+  dbt-cloud-cli for the tests) in an environment of its own, pinned in local_runner/clients/<name>.txt
 """
 
 from __future__ import annotations
@@ -17,6 +19,7 @@ import time
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
+CLIENT_PINS = ROOT / "local_runner" / "clients"
 UV_VERSION = "0.13.8"
 INSTALL_OPTIONS = "compileall"  # in the install stamp: a change to how venvs are made redoes them
 REQUIRED_PYTHON = (3, 11)
@@ -101,6 +104,13 @@ def main() -> None:
     emulator = ROOT / "emulator"
     ensure_venv(uv_bin, python, emulator / ".venv", "the dbt Cloud emulator (dbt-core, dbt-duckdb)",
                 ["-e", f"{emulator}[test]"], [emulator / "pyproject.toml"])
+    for pins in sorted(CLIENT_PINS.glob("*.txt")):
+        ensure_venv(uv_bin, python, client_venv(pins.stem), pins.read_text().strip(), ["-r", str(pins)], [pins])
+
+
+def client_venv(name: str) -> Path:
+    """The environment of one dbt Cloud client (dbt-cloud-cli, dbt-jobs-as-code)."""
+    return ROOT / ".clients" / name
 
 
 if __name__ == "__main__":

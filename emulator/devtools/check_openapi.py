@@ -5,7 +5,7 @@ Not part of the project's tests: it reads the specs from ../shared/reference (ov
 
     emulator/.venv/bin/python emulator/devtools/check_openapi.py
 
-For every call the Airflow provider reads, it prints two verdicts: `strict` (the spec as written)
+For every call the Airflow provider, dbt-cloud-cli and dbt-jobs-as-code make, it prints two verdicts: `strict` (the spec as written)
 and `nulls ok` (the same, but any property may be null: the published spec marks no field
 nullable, although dbt Cloud returns nulls for unset fields such as a project's `repository`).
 """
@@ -34,24 +34,66 @@ DEFAULT_SPEC_DIR = Path(__file__).resolve().parents[3] / "shared" / "reference"
 
 
 def calls(run_id: int) -> list[tuple[str, str, str, str, dict[str, Any]]]:
-    """(spec version, method, spec path, concrete path, query) for each call the provider reads."""
+    """(spec version, method, spec path, concrete path, query) for each GET the clients read."""
     return [
         ("v2", "get", "/api/v2/accounts/", "/", {}),
+        ("v3", "get", "/api/v3/accounts/", "/api/v3/accounts/", {}),
         ("v2", "get", "/api/v2/accounts/{account_id}/", f"{V2}/", {}),
+        ("v2", "get", "/api/v2/accounts/{account_id}/", f"{V3}/", {}),  # the v3 spec has no account get
         ("v3", "get", "/api/v3/accounts/{account_id}/projects/", f"{V3}/projects/", {"name__icontains": "jaffle"}),
+        ("v2", "get", "/api/v2/accounts/{account_id}/projects/", f"{V2}/projects/", {}),
         ("v3", "get", "/api/v3/accounts/{account_id}/projects/{id}/", f"{V3}/projects/70001/", {}),
+        ("v2", "get", "/api/v2/accounts/{account_id}/projects/{id}/", f"{V2}/projects/70001", {}),
         ("v3", "get", "/api/v3/accounts/{account_id}/projects/{project_id}/environments/",
          f"{V3}/projects/70001/environments/", {}),
         ("v3", "get", "/api/v3/accounts/{account_id}/projects/{project_id}/environments/{id}/",
          f"{V3}/projects/70001/environments/80001/", {}),
+        # dbt-jobs-as-code lists an account's environments with v3; the v3 spec has only v2's list
+        ("v2", "get", "/api/v2/accounts/{account_id}/environments/", f"{V3}/environments/", {"project_id": 70001}),
+        ("v2", "get", "/api/v2/accounts/{account_id}/environments/", f"{V2}/environments/", {}),
+        ("v2", "get", "/api/v2/accounts/{account_id}/environments/{id}/", f"{V2}/environments/80001/", {}),
         ("v2", "get", "/api/v2/accounts/{account_id}/jobs/", f"{V2}/jobs/", {"project_id": 70001}),
         ("v2", "get", "/api/v2/accounts/{account_id}/jobs/{id}/", f"{V2}/jobs/111", {}),
+        ("v2", "get", "/api/v2/accounts/{account_id}/jobs/{id}/", f"{V2}/jobs/999/",
+         {"include_related": "environment,custom_environment_variables,most_recent_run,most_recent_completed_run"}),
         ("v2", "get", "/api/v2/accounts/{account_id}/runs/", f"{V2}/runs/",
          {"include_related": ["trigger", "job"], "order_by": "-created_at"}),
         ("v2", "get", "/api/v2/accounts/{account_id}/runs/{id}/", f"{V2}/runs/{run_id}/", {}),
         ("v2", "get", "/api/v2/accounts/{account_id}/runs/{id}/", f"{V2}/runs/{run_id}/",
          {"include_related": "run_steps,job,trigger,environment"}),
         ("v2", "get", "/api/v2/accounts/{account_id}/runs/{run_id}/artifacts/", f"{V2}/runs/{run_id}/artifacts/", {}),
+        ("v2", "get", "/api/v2/accounts/{account_id}/runs/{run_id}/artifacts/", f"{V2}/runs/{run_id}/artifacts",
+         {"step": 1}),
+    ]
+
+
+def writes(http: TestClient) -> list[tuple[str, str, str, str, Any]]:
+    """The write calls dbt-cloud-cli and dbt-jobs-as-code make: (version, label, spec path, method, response)."""
+    job_body = {"account_id": ACCOUNT, "project_id": 70001, "environment_id": 80001, "name": "check [[openapi_check]]",
+                "execute_steps": ["dbt build"], "settings": {"threads": 2, "target_name": "prod"},
+                "schedule": {"cron": "0 6 * * *", "date": {"type": "custom_cron", "cron": "0 6 * * *"}},
+                "triggers": {"schedule": False}, "generate_docs": False, "run_generate_sources": False}
+    job_path = "/api/v2/accounts/{account_id}/jobs/{id}/"
+    created = http.post(f"{V2}/jobs/", json=job_body)
+    job_id = created.json()["data"]["id"]
+    variable = {"account_id": ACCOUNT, "project_id": 70001, "name": "DBT_CHECK", "type": "job",
+                "job_definition_id": job_id, "raw_value": "one"}
+    variables = f"{V3}/projects/70001/environment-variables"
+    variables_path = "/api/v3/accounts/{account_id}/projects/{project_id}/environment-variables/"
+    created_variable = http.post(f"{variables}/", json=variable)
+    variable_id = created_variable.json()["data"]["id"]
+    return [
+        ("v2", "POST .../jobs/ (create)", "/api/v2/accounts/{account_id}/jobs/", "post", created),
+        ("v2", "POST .../jobs/{id}/ (update)", job_path, "post", http.post(f"{V2}/jobs/{job_id}/", json={**job_body, "description": "x"})),
+        ("v3", "POST .../environment-variables/ (create)", variables_path, "post", created_variable),
+        ("v3", "POST .../environment-variables/{id}/ (update)", variables_path + "{id}/", "post",
+         http.post(f"{variables}/{variable_id}/", json={**variable, "raw_value": "two"})),
+        ("v3", "GET .../environment-variables/job/?job_definition_id=", variables_path + "job/", "get",
+         http.get(f"{variables}/job/", params={"job_definition_id": job_id})),
+        ("v3", "DELETE .../environment-variables/{id}/", variables_path + "{id}/", "delete",
+         http.delete(f"{variables}/{variable_id}/")),
+        # answered 200 with the deleted job (dbt-cloud-cli reads a JSON body), checked against the job schema
+        ("v2", "DELETE .../jobs/{id}", job_path, "get", http.delete(f"{V2}/jobs/{job_id}")),
     ]
 
 
@@ -69,8 +111,10 @@ def allow_nulls(schema: Any) -> Any:
     return schema
 
 
-def response_schema(spec: dict[str, Any], method: str, path: str) -> dict[str, Any]:
-    return spec["paths"][path][method]["responses"]["200"]["content"]["application/json"]["schema"]
+def response_schema(spec: dict[str, Any], method: str, path: str) -> dict[str, Any] | None:
+    """The 200 response's schema, or None for a call answered 204 without a body (deletes)."""
+    responses = spec["paths"][path][method]["responses"]
+    return responses["200"]["content"]["application/json"]["schema"] if "200" in responses else None
 
 
 def validate(spec: dict[str, Any], schema: dict[str, Any], body: Any) -> list[str]:
@@ -108,6 +152,7 @@ def main() -> int:
             for version, method, spec_path, path, body in posts:
                 results.append((version, f"POST {spec_path}", spec_path, method, http.post(path, json=body)))
             run_id = results[0][4].json()["data"]["id"]
+            results.extend(writes(http))
             while http.get(f"{V2}/runs/{run_id}/").json()["data"]["in_progress"]:
                 time.sleep(0.2)
             results.append(("v2", "POST .../jobs/{job_id}/rerun/", "/api/v2/accounts/{account_id}/jobs/{job_id}/rerun/",
@@ -121,6 +166,10 @@ def main() -> int:
 
         for version, label, spec_path, method, response in results:
             schema = response_schema(specs[version], method, spec_path)
+            if schema is None:
+                failures += response.status_code != 204
+                print(f"[{'PASS' if response.status_code == 204 else 'FAIL'} no body] {response.status_code} {label}")
+                continue
             strict = validate(specs[version], schema, response.json())
             lenient = validate(relaxed[version], schema, response.json())
             failures += bool(lenient) or response.status_code != 200

@@ -84,7 +84,7 @@ def test_v3_projects_and_environments(client):
 def test_trigger_accepts_explicit_nulls_and_records_overrides(client):
     run = _trigger(client, job_id=999, git_branch="feature", threads_override=2, generate_docs_override=None)
     assert run["status"] == 1 and run["status_humanized"] == "Queued" and run["in_progress"]
-    assert run["href"] == f"https://localhost:18443/deploy/{ACCOUNT}/projects/70001/runs/{run['id']}/"
+    assert run["href"] == f"http://localhost:8444/deploy/{ACCOUNT}/projects/70001/runs/{run['id']}/"
     assert run["trigger"]["git_branch"] == "feature" and run["trigger"]["threads_override"] == 2
     assert run["git_branch"] == "feature"
 
@@ -96,12 +96,18 @@ def test_trigger_accepts_explicit_nulls_and_records_overrides(client):
         ({"cause": "x" * 256}, "at most 255"),
         ({"cause": "x", "steps_override": ["rm -rf /"]}, "dbt commands"),
         ({"cause": "x", "threads_override": "four"}, "threads_override"),
-        ({"cause": "x", "colour": "blue"}, "Unknown trigger field(s) colour"),
     ],
 )
 def test_bad_trigger_bodies_are_400_with_the_fix(client, body, fragment):
     response = client.post(f"{V2}/jobs/111/run/", json=body)
     assert response.status_code == 400 and fragment in response.json()["status"]["user_message"]
+
+
+def test_unknown_body_fields_are_ignored_as_dbt_cloud_ignores_them(client):
+    # dbt-cloud-cli's `job run` sends account_id and job_id in the trigger body.
+    run = _trigger(client, account_id=ACCOUNT, job_id=999, colour="blue")
+    assert "colour" not in run["trigger"] and "account_id" in run["trigger"]  # the trigger's own account_id
+    assert run["trigger"]["account_id"] == ACCOUNT and run["trigger"]["cause"] == "test"
 
 
 def test_run_status_flags_and_include_related_forms(client):

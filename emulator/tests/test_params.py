@@ -3,8 +3,7 @@
 import pytest
 from starlette.datastructures import QueryParams
 
-from dbt_cloud_emulator.api.envelope import ApiError
-from dbt_cloud_emulator.api.params import Page, int_list_param, list_values, order_by_param
+from dbt_cloud_emulator.api.envelope import ApiError, Page, int_list_param, list_values, order_by_param
 
 
 @pytest.mark.parametrize(

@@ -6,18 +6,17 @@ import signal
 import pytest
 
 from conftest import ACCOUNT, make_settings
-from dbt_cloud_emulator.engine import RunEngine
+from dbt_cloud_emulator.app import EmulatorApp
 from dbt_cloud_emulator.engine.engine import RESTART_MESSAGE
-from dbt_cloud_emulator.store import RunFiles, RunStore
 from dbt_cloud_emulator.store.records import PlannedStep
-from dbt_cloud_emulator.tenant import load_tenant
 
 V2 = f"/api/v2/accounts/{ACCOUNT}"
 
 
 def test_engine_start_marks_interrupted_runs_and_requeues_queued_ones(tmp_path):
     settings = make_settings(tmp_path, synthetic_seconds=300.0)
-    store = RunStore(settings.state_dir / "emulator.sqlite3")
+    app = EmulatorApp(settings)
+    store = app.state.store
     plan = [PlannedStep("Wait", "wait")]
 
     def create(status):
@@ -31,7 +30,7 @@ def test_engine_start_marks_interrupted_runs_and_requeues_queued_ones(tmp_path):
     running, starting, queued, done = create(3), create(2), create(1), create(10)
 
     async def start_engine():
-        engine = RunEngine(settings, load_tenant(settings.jobs_file), store, RunFiles(settings.state_dir))
+        engine = app.state.engine
         engine.start()
         await asyncio.sleep(0.2)
         await engine.stop()

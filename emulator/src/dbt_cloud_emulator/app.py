@@ -9,8 +9,8 @@ from typing import Any
 from fastapi import FastAPI
 from fastapi.routing import APIRoute
 
-from dbt_cloud_emulator.api import accounts, artifacts, jobs, projects, runs
-from dbt_cloud_emulator.api.errors import install_error_handlers
+from dbt_cloud_emulator.api import accounts, environment_variables, jobs, projects, runs
+from dbt_cloud_emulator.api.envelope import install_error_handlers
 from dbt_cloud_emulator.control import routes as control_routes
 from dbt_cloud_emulator.control import run_page
 from dbt_cloud_emulator.engine import RunEngine
@@ -18,24 +18,32 @@ from dbt_cloud_emulator.faults import FaultInjector, FaultMiddleware
 from dbt_cloud_emulator.request_log import RequestLogMiddleware, RequestStats
 from dbt_cloud_emulator.settings import Settings
 from dbt_cloud_emulator.state import EmulatorState
-from dbt_cloud_emulator.store import RunFiles, RunStore
+from dbt_cloud_emulator.scenarios import DemoScenarios
+from dbt_cloud_emulator.store import JobStore, RunFiles, RunStore
 from dbt_cloud_emulator.tenant import load_tenant, with_extra_tokens
 
 
 class EmulatorApp:
-    """The ASGI app plus the objects tests and the CLI reach for."""
+    """The ASGI app (the API, over HTTPS), the web app (the pages a run's href opens, over plain
+    HTTP) and the objects tests and the CLI reach for."""
 
     def __init__(self, settings: Settings) -> None:
         tenant = with_extra_tokens(load_tenant(settings.jobs_file), settings.extra_token_pairs)
         store = RunStore(settings.state_dir / "emulator.sqlite3")
+        job_store = JobStore(store.connection)
+        for job in tenant.jobs:
+            job_store.seed(job.id, account_id=job.account_id, project_id=job.project_id,
+                           environment_id=job.environment_id, definition=jobs.job_definition(job.fields))
         files = RunFiles(settings.state_dir)
+        scenarios = DemoScenarios(tenant.scenarios, store, settings.synthetic_seconds)
         self.state = EmulatorState(
-            settings=settings, tenant=tenant, store=store, files=files,
-            engine=RunEngine(settings, tenant, store, files),
+            settings=settings, tenant=tenant, store=store, jobs=job_store, files=files,
+            engine=RunEngine(settings, tenant, store, files, job_store, scenarios.for_job), scenarios=scenarios,
         )
         self.faults = FaultInjector(settings.faults)
         self.stats = RequestStats()
         self.api = self._build_api()
+        self.web = self._build_web()
         self.asgi = RequestLogMiddleware(FaultMiddleware(self.api, self.faults), self.stats, self._route_template)
 
     async def __call__(self, scope: dict[str, Any], receive: Any, send: Any) -> None:
@@ -59,11 +67,21 @@ class EmulatorApp:
         api.state.faults = self.faults
         api.state.stats = self.stats
         install_error_handlers(api)
-        modules = (accounts, projects, jobs, runs, artifacts, control_routes, run_page)
+        modules = (accounts, projects, jobs, environment_variables, runs, control_routes, run_page)
         for module in modules:
             api.include_router(module.router)
         self._routes = [route for module in modules for route in module.router.routes if isinstance(route, APIRoute)]
         return api
+
+    def _build_web(self) -> FastAPI:
+        """The human-facing pages alone: no API, no token ever crosses plain HTTP. It shares the API
+        app's state, and its lifespan: it runs beside the API in the same process."""
+        web = FastAPI(title="dbt Cloud emulator (run pages)", redirect_slashes=False,
+                      docs_url=None, redoc_url=None, openapi_url=None)
+        web.state.emulator = self.state
+        web.include_router(run_page.router)
+        web.add_api_route("/_emulator/health", control_routes.health, methods=["GET"])
+        return web
 
     def _route_template(self, scope: dict[str, Any]) -> str | None:
         """The route a request would match; for requests a fault answered before routing."""

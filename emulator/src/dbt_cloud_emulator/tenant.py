@@ -1,4 +1,4 @@
-"""The tenant the emulator serves (accounts, tokens, projects, environments, jobs), from jobs.yaml."""
+"""The tenant the emulator starts with (accounts, tokens, projects, environments, jobs, demo scenarios), from jobs.yaml."""
 
 from __future__ import annotations
 
@@ -40,22 +40,14 @@ class Environment:
 
 
 @dataclasses.dataclass(frozen=True)
-class Job:
+class TenantJob:
+    """A job the tenant starts with: its id, where it runs, and its fields as a job create body gives them."""
+
     id: int
     account_id: int
     project_id: int
     environment_id: int
-    name: str
-    description: str
-    execute_steps: tuple[str, ...]
-    generate_docs: bool
-    threads: int
-    target_name: str
-    timeout_seconds: int
-    # Fails until late data lands; a failed run lands it (see engine.late_data).
-    late_arriving_data: bool
-    # Sleeps instead of running dbt, outside the run slots (capacity benchmarks).
-    synthetic: bool
+    fields: dict[str, Any]
 
 
 @dataclasses.dataclass(frozen=True)
@@ -63,7 +55,9 @@ class Tenant:
     accounts: dict[int, Account]
     projects: dict[int, Project]
     environments: dict[int, Environment]
-    jobs: dict[int, Job]
+    jobs: tuple[TenantJob, ...]
+    # Demo scenarios by name (late_arriving_data, synthetic): the job ids they apply to.
+    scenarios: dict[str, frozenset[int]]
 
     def account_for_token(self, token: str) -> Account | None:
         for account in self.accounts.values():
@@ -104,32 +98,23 @@ def load_tenant(path: Path) -> Tenant:
                 deployment_type=e.get("deployment_type", "production"),
                 schema=e.get("schema", "main"),
             )
-        jobs = {}
+        jobs = []
         for j in raw.get("jobs", []):
             environment = environments[_known(environments, j["environment_id"], "environment", j)]
-            settings = j.get("settings", {})
-            jobs[j["id"]] = Job(
-                id=int(j["id"]),
-                account_id=environment.account_id,
-                project_id=environment.project_id,
-                environment_id=environment.id,
-                name=j["name"],
-                description=j.get("description", ""),
-                execute_steps=tuple(j["execute_steps"]),
-                generate_docs=bool(j.get("generate_docs", False)),
-                threads=int(settings.get("threads", 4)),
-                target_name=settings.get("target_name", "prod"),
-                timeout_seconds=int(j.get("timeout_seconds", 0)),
-                late_arriving_data=bool(j.get("late_arriving_data", False)),
-                synthetic=bool(j.get("synthetic", False)),
-            )
+            fields = {key: value for key, value in j.items() if key not in ("id", "environment_id")}
+            jobs.append(TenantJob(int(j["id"]), environment.account_id, environment.project_id, environment.id, fields))
+            if not j["name"] or not isinstance(j.get("execute_steps"), list):
+                raise TenantError(f"{path}: job {j['id']} needs a name and a list of execute_steps.")
+        scenarios = {
+            name: frozenset(int(job_id) for job_id in job_ids) for name, job_ids in (raw.get("scenarios") or {}).items()
+        }
     except KeyError as missing:
         raise TenantError(f"{path}: an entry lacks the required key {missing}.") from None
-    for job in jobs.values():
-        bad = [step for step in job.execute_steps if not step.startswith("dbt ")]
+    for job in jobs:
+        bad = [step for step in job.fields["execute_steps"] if not str(step).startswith("dbt ")]
         if bad:
             raise TenantError(f"{path}: job {job.id} has execute_steps that are not dbt commands: {bad}.")
-    return Tenant(accounts=accounts, projects=projects, environments=environments, jobs=jobs)
+    return Tenant(accounts=accounts, projects=projects, environments=environments, jobs=tuple(jobs), scenarios=scenarios)
 
 
 def with_extra_tokens(tenant: Tenant, pairs: Iterable[tuple[int, str]]) -> Tenant:

@@ -1,24 +1,35 @@
-"""v2 runs: list (filters, ordering, pages), get (the pollers' hot path), cancel."""
+"""v2 runs: list (filters, ordering, pages), get (the pollers' hot path), cancel, retry, and artifacts
+per run step: the list, and the raw file (not an envelope)."""
 
 from __future__ import annotations
 
-from fastapi import APIRouter, Request
-from fastapi.responses import JSONResponse
+import time
+from typing import Any
 
-from dbt_cloud_emulator.api import envelope
+from fastapi import APIRouter, Request
+from fastapi.responses import FileResponse, JSONResponse
+
+from dbt_cloud_emulator.api import envelope, jobs
 from dbt_cloud_emulator.api.auth import authorize
-from dbt_cloud_emulator.api.envelope import ApiError
-from dbt_cloud_emulator.api.lookups import find_run
-from dbt_cloud_emulator.api.params import Page, choice_list_param, int_list_param, int_param, order_by_param
-from dbt_cloud_emulator.api.routing import route
-from dbt_cloud_emulator.api.run_views import one_run_json, runs_json
-from dbt_cloud_emulator.api.serializers import RUN_RELATED
+from dbt_cloud_emulator.api.projects import environment_view
+from dbt_cloud_emulator.api.envelope import ApiError, Page, choice_list_param, int_list_param, int_param, order_by_param, route
+from dbt_cloud_emulator.api.timefmt import duration, humanized_ago, humanized_duration, timestamp
 from dbt_cloud_emulator.engine import RunStatus
-from dbt_cloud_emulator.store import RunFilter
+from dbt_cloud_emulator.state import EmulatorState
+from dbt_cloud_emulator.store import Run, RunFilter, RunStep
+from dbt_cloud_emulator.store.files import UnsafeArtifactPath, check_relative
 from dbt_cloud_emulator.store.runs import ORDERABLE_RUN_COLUMNS
 
 router = APIRouter()
 STATUS_CODES = tuple(int(status) for status in RunStatus)
+RUN_RELATED = (
+    "trigger", "job", "environment", "repository", "run_steps", "run_retries", "used_repo_cache",
+    "repo_cache_restore", "audit", "debug_logs",
+)
+_RELATED_EMPTY_LISTS = ("run_steps", "run_retries")
+# Without include_related=debug_logs dbt Cloud truncates each step's debug logs to their last 1,000 lines.
+DEBUG_LOG_TAIL_LINES = 1000
+MEDIA_TYPES = {".json": "application/json", ".sql": "text/plain", ".txt": "text/plain"}
 
 
 @route(router, "GET", "/api/v2/accounts/{account_id}/runs/")
@@ -33,14 +44,13 @@ async def list_runs(request: Request, account_id: int) -> JSONResponse:
     for code in [status, *(status_in or [])]:
         if code is not None and code not in STATUS_CODES:
             raise ApiError(400, f"Unknown run status {code}; run statuses are {', '.join(map(str, STATUS_CODES))}.")
-    statuses = _combine(status, status_in)
     run_filter = RunFilter(
         job_id=int_param(query, "job_definition_id"),
         project_id=int_param(query, "project_id"),
         environment_id=int_param(query, "environment_id"),
-        statuses=statuses,
+        statuses=_combine(status, status_in),
     )
-    runs, total = state.store.list_runs(account_id, run_filter, order_by, page.limit, page.offset)
+    found, total = state.store.list_runs(account_id, run_filter, order_by, page.limit, page.offset)
     page.check_within(total)
     filters = {
         "account_id": account_id,
@@ -54,7 +64,7 @@ async def list_runs(request: Request, account_id: int) -> JSONResponse:
         "offset": page.offset,
     }
     return envelope.listing(
-        runs_json(state, runs, include),
+        runs_json(state, found, include),
         filters={name: value for name, value in filters.items() if value is not None},
         order_by=order_by,
         total=total,
@@ -75,6 +85,70 @@ async def cancel_run(request: Request, account_id: int, run_id: int) -> JSONResp
     return envelope.success(one_run_json(state, run, {"trigger", "job"}))
 
 
+@route(router, "POST", "/api/v2/accounts/{account_id}/runs/{run_id}/retry/")
+async def retry_run(request: Request, account_id: int, run_id: int) -> JSONResponse:
+    """Retry a failed run from its failed step: allowed for the job's latest run, as in dbt Cloud."""
+    state = authorize(request, account_id)
+    run = find_run(state, account_id, run_id)
+    reason = state.engine.can_retry(run)
+    if reason is not None:
+        raise ApiError(400, f"Run {run.id} cannot be retried ({reason}): only a job's latest failed run, with the "
+                            "run results of its failed step, can be; trigger the job instead.")
+    job = state.jobs.get(run.job_id)
+    assert job is not None
+    return envelope.success(one_run_json(state, state.engine.rerun(job), {"trigger", "job"}))
+
+
+@route(router, "GET", "/api/v2/accounts/{account_id}/runs/{run_id}/artifacts/")
+async def list_artifacts(request: Request, account_id: int, run_id: int) -> JSONResponse:
+    state = authorize(request, account_id)
+    run = find_run(state, account_id, run_id)
+    step = _step_index(state, run, int_param(request.query_params, "step"))
+    return envelope.success(state.files.list_artifacts(run.id, step) if step else [])
+
+
+@router.get("/api/v2/accounts/{account_id}/runs/{run_id}/artifacts/{path:path}")
+async def get_artifact(request: Request, account_id: int, run_id: int, path: str) -> FileResponse:
+    state = authorize(request, account_id)
+    try:
+        check_relative(path)
+    except UnsafeArtifactPath:
+        raise ApiError(400, f"Artifact path {path!r} must be relative to the run's target/ folder, without '..'.") from None
+    run = find_run(state, account_id, run_id)
+    step = _step_index(state, run, int_param(request.query_params, "step"))
+    file = state.files.artifact(run.id, step, path) if step else None
+    if file is None:
+        where = f"step {step}" if step else "any step"
+        raise ApiError(
+            404, f"Artifact {path!r} not found for run {run.id} ({where}); list this run's artifacts with "
+            f"GET /api/v2/accounts/{account_id}/runs/{run.id}/artifacts/?step=N."
+        )
+    return FileResponse(file, media_type=MEDIA_TYPES.get(file.suffix, "application/octet-stream"))
+
+
+# lookups
+
+
+def find_run(state: EmulatorState, account_id: int, run_id: int) -> Run:
+    run = state.store.get_run(run_id)
+    if run is None or run.account_id != account_id:
+        raise ApiError(
+            404, f"Run {run_id} not found in account {account_id}; list runs with GET /api/v2/accounts/{account_id}/runs/."
+        )
+    return run
+
+
+def _step_index(state: EmulatorState, run: Run, step: int | None) -> int | None:
+    """The requested 1-based step (400 if the run has no such step), else the last step with artifacts."""
+    steps = state.store.steps_of([run.id])[run.id]
+    if step is not None:
+        if not any(existing.index == step for existing in steps):
+            raise ApiError(400, f"Run {run.id} has no step {step}; its steps are 1..{len(steps)}.")
+        return step
+    with_artifacts = [existing.index for existing in steps if existing.has_artifacts]
+    return with_artifacts[-1] if with_artifacts else None
+
+
 def _combine(status: int | None, status_in: list[int] | None) -> tuple[int, ...] | None:
     """status and status__in both narrow the list: a run must satisfy each one given."""
     if status is None:
@@ -82,3 +156,105 @@ def _combine(status: int | None, status_in: list[int] | None) -> tuple[int, ...]
     if status_in is None:
         return (status,)
     return (status,) if status in status_in else ()
+
+
+# wire shapes
+
+
+def run_href(state: EmulatorState, run: Run) -> str:
+    return f"{state.settings.effective_public_url}/deploy/{run.account_id}/projects/{run.project_id}/runs/{run.id}/"
+
+
+def runs_json(state: EmulatorState, found: list[Run], include: set[str]) -> list[dict[str, Any]]:
+    steps = state.store.steps_of(run.id for run in found) if "run_steps" in include else {}
+    return [
+        run_json(run, href=run_href(state, run), retry_reason=state.engine.can_retry(run),
+                 related=_related(state, run, include, steps))
+        for run in found
+    ]
+
+
+def one_run_json(state: EmulatorState, run: Run, include: set[str]) -> dict[str, Any]:
+    return runs_json(state, [run], include)[0]
+
+
+def _related(state: EmulatorState, run: Run, include: set[str], steps: dict[int, list[RunStep]]) -> dict[str, Any]:
+    related: dict[str, Any] = {}
+    if "trigger" in include:
+        related["trigger"] = trigger_json(run)
+    if "job" in include:
+        job = state.jobs.get(run.job_id)
+        related["job"] = jobs.job_json(state, job, in_run=True) if job else None
+    if "environment" in include:
+        related["environment"] = environment_view(state.tenant, state.tenant.environments[run.environment_id])
+    if "run_steps" in include:
+        files = state.files
+        tail = None if "debug_logs" in include else DEBUG_LOG_TAIL_LINES
+        related["run_steps"] = [
+            step_json(
+                step,
+                logs=files.read_log(files.log_path(run.id, step.index)),
+                debug_logs=files.read_log(files.debug_log_path(run.id, step.index), tail),
+                log_path=str(files.log_path(run.id, step.index).relative_to(state.settings.state_dir)),
+                debug_log_path=str(files.debug_log_path(run.id, step.index).relative_to(state.settings.state_dir)),
+            )
+            for step in steps[run.id]
+        ]
+    return related
+
+
+def trigger_json(run: Run) -> dict[str, Any]:
+    trigger = {field: run.trigger.get(field) for field in jobs.TRIGGER_FIELDS}
+    return {
+        "id": run.id, "account_id": run.account_id, "job_definition_id": run.job_id,
+        "cause_category": run.trigger.get("cause_category", "api"), **trigger,
+        "created_at": timestamp(run.created_at), "updated_at": timestamp(run.created_at),
+    }
+
+
+def step_json(step: RunStep, *, logs: str, debug_logs: str, log_path: str, debug_log_path: str) -> dict[str, Any]:
+    end = step.finished_at or time.time()
+    status = RunStatus(step.status)
+    return {
+        "id": step.run_id * 100 + step.index, "run_id": step.run_id, "account_id": step.account_id,
+        "index": step.index, "name": step.name, "status": step.status, "status_humanized": status.humanized,
+        "status_message": step.status_message, "logs": logs, "debug_logs": debug_logs, "log_path": log_path,
+        "debug_log_path": debug_log_path, "log_location": "emulator", "truncated_debug_logs": None,
+        "created_at": timestamp(step.started_at), "updated_at": timestamp(end),
+        "started_at": timestamp(step.started_at), "finished_at": timestamp(step.finished_at),
+        "duration": duration(end - step.started_at), "duration_humanized": humanized_duration(end - step.started_at),
+    }
+def run_json(run: Run, *, href: str, retry_reason: str | None, related: dict[str, Any]) -> dict[str, Any]:
+    """A run; `related` holds the include_related objects that were asked for (others are null or [])."""
+    now = time.time()
+    status = RunStatus(run.status)
+    end = run.finished_at or now
+    queued_until = run.dequeued_at or end
+    run_seconds = end - run.started_at if run.started_at else 0.0
+    data: dict[str, Any] = {
+        "id": run.id, "trigger_id": run.id, "account_id": run.account_id, "environment_id": run.environment_id,
+        "project_id": run.project_id, "job_definition_id": run.job_id, "job_id": run.job_id,
+        "status": run.status, "status_humanized": status.humanized, "status_message": run.status_message,
+        "dbt_version": run.dbt_version, "git_branch": run.git_branch, "git_sha": run.git_sha,
+        "owner_thread_id": None, "executed_by_thread_id": "emulator", "deferring_run_id": None,
+        "artifacts_saved": run.artifacts_saved, "artifact_s3_path": None,
+        "has_docs_generated": run.has_docs_generated, "has_sources_generated": False, "notifications_sent": True,
+        "blocked_by": [], "created_at": timestamp(run.created_at), "updated_at": timestamp(run.updated_at),
+        "dequeued_at": timestamp(run.dequeued_at), "started_at": timestamp(run.started_at),
+        "finished_at": timestamp(run.finished_at), "last_checked_at": timestamp(run.updated_at),
+        "last_heartbeat_at": timestamp(run.updated_at), "should_start_at": None,
+        "in_progress": not status.is_terminal, "is_complete": status.is_terminal,
+        "is_success": status == RunStatus.SUCCESS, "is_error": status == RunStatus.ERROR,
+        "is_cancelled": status == RunStatus.CANCELLED, "is_running": status == RunStatus.RUNNING,
+        "duration": duration(end - run.created_at), "duration_humanized": humanized_duration(end - run.created_at),
+        "queued_duration": duration(queued_until - run.created_at),
+        "queued_duration_humanized": humanized_duration(queued_until - run.created_at),
+        "run_duration": duration(run_seconds), "run_duration_humanized": humanized_duration(run_seconds),
+        "created_at_humanized": humanized_ago(run.created_at), "finished_at_humanized": humanized_ago(run.finished_at),
+        "retrying_run_id": run.retrying_run_id, "can_retry": retry_reason is None,
+        "retry_not_supported_reason": retry_reason, "href": href, "used_repo_cache": False,
+    }
+    for name in RUN_RELATED:
+        if name != "debug_logs":
+            data[name] = related.get(name, [] if name in _RELATED_EMPTY_LISTS else None)
+    return data

@@ -25,11 +25,9 @@ async def health() -> JSONResponse:
 @router.post("/jobs/{job_id}/reset")
 async def reset_job(request: Request, job_id: int) -> JSONResponse:
     state: EmulatorState = request.app.state.emulator
-    job = state.tenant.jobs.get(job_id)
-    if job is None:
-        raise ApiError(404, f"Job {job_id} is not in the emulator's jobs file; known jobs: {sorted(state.tenant.jobs)}.")
-    state.engine.reset_job(job)
-    return JSONResponse({"job_id": job.id, "late_data_landed": state.engine.late_data_landed(job)})
+    if state.jobs.get(job_id) is None:
+        raise ApiError(404, f"Job {job_id} does not exist; list jobs with GET /api/v2/accounts/<account id>/jobs/.")
+    return JSONResponse(state.scenarios.reset(job_id))
 
 
 @router.post("/synthetic/release")
@@ -41,7 +39,7 @@ async def release_synthetic_runs(request: Request) -> JSONResponse:
         fail_run_ids = [int(run_id) for run_id in body.get("fail_run_ids", [])]
     except (ValueError, TypeError, AttributeError, OverflowError):
         raise ApiError(400, 'Send {"fail_run_ids": [<run id>, ...]} (or nothing, to end every run in success).') from None
-    return JSONResponse(state.engine.synthetic.release(fail_run_ids))
+    return JSONResponse(state.scenarios.synthetic_gate.release(fail_run_ids))
 
 
 @router.get("/faults")

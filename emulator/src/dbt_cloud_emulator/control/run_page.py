@@ -65,7 +65,7 @@ async def run_page(request: Request, account_id: int, project_id: int, run_id: i
             status=status.humanized,
             color=COLORS[status],
             job_id=run.job_id,
-            job_name=html.escape(state.tenant.jobs[run.job_id].name),
+            job_name=html.escape(state.jobs.get(run.job_id).name),
             cause=html.escape(str(run.trigger.get("cause", ""))),
             created=timestamp(run.created_at),
             finished=timestamp(run.finished_at) or "-",

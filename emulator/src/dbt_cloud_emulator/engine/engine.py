@@ -7,17 +7,20 @@ import contextlib
 import logging
 import time
 from importlib.metadata import version
-from typing import Any
+from collections.abc import Callable
+from typing import TYPE_CHECKING, Any
 
 from dbt_cloud_emulator.engine import plan as plans
 from dbt_cloud_emulator.engine.executor import RunExecutor
 from dbt_cloud_emulator.engine.statuses import RunStatus
-from dbt_cloud_emulator.engine.synthetic import SyntheticGate
 from dbt_cloud_emulator.engine.warehouse import prepare_warehouse
 from dbt_cloud_emulator.engine.workspace import project_digest
 from dbt_cloud_emulator.settings import Settings
-from dbt_cloud_emulator.store import Run, RunFiles, RunStore
-from dbt_cloud_emulator.tenant import Job, Tenant
+from dbt_cloud_emulator.store import Job, JobStore, Run, RunFiles, RunStore
+from dbt_cloud_emulator.tenant import Tenant
+
+if TYPE_CHECKING:
+    from dbt_cloud_emulator.scenarios import Scenario
 
 log = logging.getLogger(__name__)
 
@@ -28,13 +31,15 @@ CANCEL_WAIT_SECONDS = 15.0
 
 
 class RunEngine:
-    def __init__(self, settings: Settings, tenant: Tenant, store: RunStore, files: RunFiles) -> None:
+    def __init__(self, settings: Settings, tenant: Tenant, store: RunStore, files: RunFiles, jobs: JobStore,
+                 scenario_of: Callable[[int], Scenario]) -> None:
         self._settings = settings
-        self._tenant = tenant
         self._store = store
         self._files = files
-        self.synthetic = SyntheticGate()
-        self._executor = RunExecutor(settings, tenant, store, files, self.synthetic)
+        self._jobs = jobs
+        # The one hook into the demo scenarios (scenarios.py): how a job's runs differ from a plain job's.
+        self._scenario_of = scenario_of
+        self._executor = RunExecutor(settings, tenant, store, files, jobs)
         # dbt runs share one DuckDB file (one writer): like dbt Cloud's run slots, extra runs wait queued.
         self._slots = asyncio.Semaphore(settings.run_slots)
         self._tasks: dict[int, asyncio.Task[None]] = {}
@@ -77,7 +82,9 @@ class RunEngine:
             git_branch=body.get("git_branch") or "main",
             git_sha=body.get("git_sha") or self._git_sha,
             trigger=trigger,
-            plan=plans.plan_for_trigger(job, body.get("steps_override"), body.get("generate_docs_override")),
+            plan=self._scenario_of(job.id).plan(
+                plans.plan_for_trigger(job, body.get("steps_override"), body.get("generate_docs_override"))
+            ),
         )
         self._submit(run)
         return run
@@ -127,13 +134,6 @@ class RunEngine:
         assert refreshed is not None
         return refreshed
 
-    def reset_job(self, job: Job) -> None:
-        """Bring back the job's starting state: for a late-arriving-data job, the data has not landed."""
-        self._store.set_late_data_landed(job.id, False)
-
-    def late_data_landed(self, job: Job) -> bool:
-        return not job.late_arriving_data or self._store.late_data_landed(job.id)
-
     # internals
 
     def _retry_plan(self, failed_run: Run):
@@ -148,13 +148,15 @@ class RunEngine:
         task.add_done_callback(lambda _: self._tasks.pop(run.id, None))
 
     async def _run(self, run: Run) -> None:
-        job = self._tenant.jobs[run.job_id]
+        job = self._jobs.get(run.job_id)
+        assert job is not None
+        scenario = self._scenario_of(job.id)
         try:
-            if job.synthetic:  # never touches the warehouse, so it takes no run slot
-                status = await self._execute_with_timeout(run, job)
-            else:
+            if scenario.takes_run_slot:
                 async with self._slots:
-                    status = await self._execute_with_timeout(run, job)
+                    status = await self._execute_with_timeout(run, job, scenario)
+            else:
+                status = await self._execute_with_timeout(run, job, scenario)
         except asyncio.CancelledError:
             if run.id in self._cancel_requested:
                 self._cancel_requested.discard(run.id)
@@ -169,14 +171,12 @@ class RunEngine:
             log.exception("Run %s failed inside the emulator", run.id)
             self._end(run.id, RunStatus.ERROR, f"Emulator error while running: {error}")
             status = RunStatus.ERROR
-        if status == RunStatus.ERROR and job.late_arriving_data:
-            # The failure is what "lands" the late data: the rerun (dbt retry) then succeeds.
-            self._store.set_late_data_landed(job.id, True)
+        scenario.run_ended(status)
 
-    async def _execute_with_timeout(self, run: Run, job: Job) -> RunStatus:
+    async def _execute_with_timeout(self, run: Run, job: Job, scenario: Scenario) -> RunStatus:
         seconds = self._timeout(run, job)
         async with asyncio.timeout(seconds or None):
-            return await self._executor.execute(run, late_data_landed=self.late_data_landed(job))
+            return await self._executor.execute(run, scenario)
 
     @staticmethod
     def _timeout(run: Run, job: Job) -> int:

@@ -9,16 +9,19 @@ import shlex
 import shutil
 import time
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from dbt_cloud_emulator.engine import workspace as ws
 from dbt_cloud_emulator.engine.dbt_process import run_dbt
 from dbt_cloud_emulator.engine.statuses import RunStatus
-from dbt_cloud_emulator.engine.synthetic import SyntheticGate
 from dbt_cloud_emulator.settings import Settings
-from dbt_cloud_emulator.store import Run, RunFiles, RunStore
+from dbt_cloud_emulator.store import JobStore, Run, RunFiles, RunStore
 from dbt_cloud_emulator.store.files import ARTIFACT_FILES, ARTIFACT_FOLDERS
 from dbt_cloud_emulator.store.records import PlannedStep
 from dbt_cloud_emulator.tenant import Tenant
+
+if TYPE_CHECKING:
+    from dbt_cloud_emulator.scenarios import Scenario
 
 
 class StepFailed(Exception):
@@ -26,15 +29,14 @@ class StepFailed(Exception):
 
 
 class RunExecutor:
-    def __init__(self, settings: Settings, tenant: Tenant, store: RunStore, files: RunFiles,
-                 synthetic: SyntheticGate) -> None:
+    def __init__(self, settings: Settings, tenant: Tenant, store: RunStore, files: RunFiles, jobs: JobStore) -> None:
         self._settings = settings
-        self._synthetic = synthetic
+        self._jobs = jobs
         self._tenant = tenant
         self._store = store
         self._files = files
 
-    async def execute(self, run: Run, *, late_data_landed: bool) -> RunStatus:
+    async def execute(self, run: Run, scenario: Scenario) -> RunStatus:
         """Run every planned step (the run slot, if any, is already held) and return the final status.
 
         Cancellation (a user cancel, a timeout, a shutdown) propagates with the current step still
@@ -48,7 +50,7 @@ class RunExecutor:
                     self._store.update_run(run.id, status=RunStatus.RUNNING)
                 self._store.add_step(run, index, step.name, RunStatus.RUNNING)
                 try:
-                    await self._execute_step(run, index, step, late_data_landed)
+                    await self._execute_step(run, index, step, scenario)
                 except StepFailed as failure:
                     self._finish_step(run.id, index, RunStatus.ERROR, str(failure))
                     self._finish_run(run.id, RunStatus.ERROR, f"{step.name} failed: {failure}")
@@ -65,13 +67,13 @@ class RunExecutor:
     def _finish_run(self, run_id: int, status: RunStatus, message: str | None) -> None:
         self._store.update_run(run_id, status=status, status_message=message, finished_at=time.time())
 
-    async def _execute_step(self, run: Run, index: int, step: PlannedStep, late_data_landed: bool) -> None:
+    async def _execute_step(self, run: Run, index: int, step: PlannedStep, scenario: Scenario) -> None:
         log_path = self._files.log_path(run.id, index)
         log_path.parent.mkdir(parents=True, exist_ok=True)
         workspace = self._files.workspace(run.id)
         if step.kind == "wait":
             _log(log_path, f"Synthetic job: waiting {self._settings.synthetic_seconds:g} seconds or until released (no dbt).")
-            failure = await self._synthetic.wait(run.id, self._settings.synthetic_seconds)
+            failure = await scenario.wait(run.id)
             if failure is not None:
                 raise StepFailed(failure)
         elif step.kind == "clone":
@@ -79,7 +81,8 @@ class RunExecutor:
             _log(log_path, f"Cloned {self._settings.project_dir} (branch {run.git_branch}, sha {run.git_sha}).")
         elif step.kind == "profile":
             environment = self._tenant.environments[run.environment_id]
-            job = self._tenant.jobs[run.job_id]
+            job = self._jobs.get(run.job_id)
+            assert job is not None
             trigger = run.trigger
             text = ws.write_profile(
                 workspace,
@@ -90,9 +93,9 @@ class RunExecutor:
             )
             _log(log_path, "Wrote profiles.yml:\n" + text)
         else:
-            await self._run_dbt_step(run, index, step, workspace, late_data_landed)
+            await self._run_dbt_step(run, index, step, workspace, scenario)
 
-    async def _run_dbt_step(self, run: Run, index: int, step: PlannedStep, workspace: Path, late_data_landed: bool) -> None:
+    async def _run_dbt_step(self, run: Run, index: int, step: PlannedStep, workspace: Path, scenario: Scenario) -> None:
         assert step.command is not None
         argv = shlex.split(step.command)
         argv[0] = str(self._settings.dbt_executable)
@@ -111,7 +114,8 @@ class RunExecutor:
             "DBT_PROFILES_DIR": str(workspace),
             "DBT_LOG_PATH": str(self._files.step_dir(run.id, index)),
             "WAREHOUSE_DIR": str(self._settings.warehouse_dir),
-            "DEMO_LATE_DATA_LANDED": "true" if late_data_landed else "false",
+            **self._jobs.variable_values(run.project_id, run.job_id),
+            **scenario.dbt_environment(),
         }
         log_path = self._files.log_path(run.id, index)
         try:

@@ -2,8 +2,7 @@
 
 from __future__ import annotations
 
-from dbt_cloud_emulator.store.records import PlannedStep, Run, RunStep
-from dbt_cloud_emulator.tenant import Job
+from dbt_cloud_emulator.store.records import Job, PlannedStep, Run, RunStep
 
 CLONE = PlannedStep("Clone Git Repository", "clone")
 PROFILE = PlannedStep("Create Profile from Connection DuckDB", "profile")
@@ -18,8 +17,6 @@ def dbt_step(command: str, retry_of: tuple[int, int] | None = None) -> PlannedSt
 
 
 def plan_for_trigger(job: Job, steps_override: list[str] | None, generate_docs_override: bool | None) -> list[PlannedStep]:
-    if job.synthetic:
-        return [SYNTHETIC_WAIT]
     commands = steps_override if steps_override else list(job.execute_steps)
     generate_docs = job.generate_docs if generate_docs_override is None else generate_docs_override
     steps = [CLONE, PROFILE, dbt_step(DEPS_COMMAND), *(dbt_step(command) for command in commands)]

@@ -1,7 +1,8 @@
-"""Persistent state: runs and steps in SQLite, step logs and artifacts in a folder (both under STATE_DIR)."""
+"""Persistent state: jobs, environment variables, runs and steps in SQLite, step logs and artifacts in a folder (both under STATE_DIR)."""
 
 from dbt_cloud_emulator.store.files import RunFiles
-from dbt_cloud_emulator.store.records import Run, RunFilter, RunStep
+from dbt_cloud_emulator.store.jobs import JobStore
+from dbt_cloud_emulator.store.records import EnvironmentVariable, Job, Run, RunFilter, RunStep
 from dbt_cloud_emulator.store.runs import SQLITE_INTEGERS, RunStore
 
-__all__ = ["SQLITE_INTEGERS", "Run", "RunFilter", "RunFiles", "RunStep", "RunStore"]
+__all__ = ["SQLITE_INTEGERS", "EnvironmentVariable", "Job", "JobStore", "Run", "RunFilter", "RunFiles", "RunStep", "RunStore"]

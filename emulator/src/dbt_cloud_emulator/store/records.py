@@ -70,3 +70,53 @@ class RunFilter:
     project_id: int | None = None
     environment_id: int | None = None
     statuses: tuple[int, ...] | None = None
+
+
+@dataclasses.dataclass(frozen=True)
+class Job:
+    """A job; `definition` holds its writable fields (steps, settings, schedule, ...) as the API received them."""
+
+    id: int
+    account_id: int
+    project_id: int
+    environment_id: int
+    name: str
+    state: int  # 1 active, 2 deleted
+    definition: dict[str, Any]
+    created_at: float
+    updated_at: float
+
+    @property
+    def execute_steps(self) -> tuple[str, ...]:
+        return tuple(self.definition.get("execute_steps") or ())
+
+    @property
+    def generate_docs(self) -> bool:
+        return bool(self.definition.get("generate_docs"))
+
+    @property
+    def threads(self) -> int:
+        return int((self.definition.get("settings") or {}).get("threads") or 1)
+
+    @property
+    def target_name(self) -> str:
+        return str((self.definition.get("settings") or {}).get("target_name") or "default")
+
+    @property
+    def timeout_seconds(self) -> int:
+        return int((self.definition.get("execution") or {}).get("timeout_seconds") or 0)
+
+
+@dataclasses.dataclass(frozen=True)
+class EnvironmentVariable:
+    id: int
+    account_id: int
+    project_id: int
+    name: str
+    type: str  # project | environment | job | user
+    environment_id: int | None
+    job_definition_id: int | None
+    user_id: int | None
+    value: str | None
+    created_at: float
+    updated_at: float

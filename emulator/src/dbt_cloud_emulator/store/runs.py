@@ -39,6 +39,11 @@ class RunStore:
         if self._db.execute("SELECT 1 FROM sqlite_sequence WHERE name = 'runs'").fetchone() is None:
             self._db.execute("INSERT INTO sqlite_sequence (name, seq) VALUES ('runs', ?)", (FIRST_RUN_ID - 1,))
 
+    @property
+    def connection(self) -> sqlite3.Connection:
+        """The SQLite connection, shared with JobStore (one file, one writer)."""
+        return self._db
+
     def close(self) -> None:
         self._db.close()
 
@@ -176,14 +181,14 @@ def _where(account_id: int, run_filter: RunFilter) -> tuple[str, list[Any]]:
     return " AND ".join(clauses), params
 
 
-def _record(cls: type[T], row: sqlite3.Row, **converted: Any) -> T:
+def record(cls: type[T], row: sqlite3.Row, **converted: Any) -> T:
     """A record from a row: columns named like the fields, plus the fields that need converting."""
     names = [field.name for field in dataclasses.fields(cls) if field.name not in converted]
     return cls(**{name: row[name] for name in names}, **converted)
 
 
 def _run(row: sqlite3.Row) -> Run:
-    return _record(
+    return record(
         Run, row,
         trigger=json.loads(row["trigger_json"]),
         plan=tuple(PlannedStep.from_dict(step) for step in json.loads(row["plan_json"])),
@@ -193,4 +198,4 @@ def _run(row: sqlite3.Row) -> Run:
 
 
 def _step(row: sqlite3.Row) -> RunStep:
-    return _record(RunStep, row, index=row["idx"], has_artifacts=bool(row["has_artifacts"]))
+    return record(RunStep, row, index=row["idx"], has_artifacts=bool(row["has_artifacts"]))

@@ -43,3 +43,33 @@ CREATE TABLE IF NOT EXISTS job_state (
     job_id INTEGER PRIMARY KEY,
     late_data_landed INTEGER NOT NULL
 );
+
+-- Jobs: seeded from the tenant's jobs file, then created, updated and deleted (state 2) through the API.
+-- definition_json holds the job's writable fields as the API last received them.
+CREATE TABLE IF NOT EXISTS jobs (
+    id INTEGER PRIMARY KEY AUTOINCREMENT,
+    account_id INTEGER NOT NULL,
+    project_id INTEGER NOT NULL,
+    environment_id INTEGER NOT NULL,
+    name TEXT NOT NULL,
+    state INTEGER NOT NULL DEFAULT 1,
+    definition_json TEXT NOT NULL,
+    created_at REAL NOT NULL,
+    updated_at REAL NOT NULL
+);
+
+-- Custom environment variables (dbt-jobs-as-code sets job-level ones).
+CREATE TABLE IF NOT EXISTS environment_variables (
+    id INTEGER PRIMARY KEY AUTOINCREMENT,
+    account_id INTEGER NOT NULL,
+    project_id INTEGER NOT NULL,
+    name TEXT NOT NULL,
+    type TEXT NOT NULL,
+    environment_id INTEGER,
+    job_definition_id INTEGER,
+    user_id INTEGER,
+    value TEXT,
+    created_at REAL NOT NULL,
+    updated_at REAL NOT NULL
+);
+CREATE INDEX IF NOT EXISTS environment_variables_by_job ON environment_variables (job_definition_id);

@@ -33,7 +33,7 @@ from bench import emulators, local_stack
 from bench.template_settings import operator_settings
 from local_runner import airflow
 from local_runner.config import LocalConfig
-from local_runner.demo_tenant import SYNTHETIC_JOB_ID
+from local_runner.demo_tenant import ACCOUNT_ID, SYNTHETIC_JOB_ID
 
 DAG_ID = "bench_capacity"
 SAMPLE_SECONDS = 2.0
@@ -142,7 +142,8 @@ def _trigger(cfg: LocalConfig, session: requests.Session, experiment: Experiment
             raise RuntimeError(f"The stack has not loaded {DAG_ID} from bench/dags/ within 2 minutes.")
         time.sleep(1)
     session.patch(base, json={"is_paused": False}, timeout=10).raise_for_status()
-    conf = {"operator": experiment.operator, "runs": experiment.runs(start, stop)}
+    conf = {"operator": {**experiment.operator, "job_id": SYNTHETIC_JOB_ID, "account_id": ACCOUNT_ID},
+            "runs": experiment.runs(start, stop)}
     response = session.post(f"{base}/dagRuns", json={"logical_date": None, "conf": conf}, timeout=30)
     response.raise_for_status()
     return response.json()["dag_run_id"]

@@ -31,7 +31,7 @@ def test_project_environments_and_jobs(tenant_file):
     jobs = {job["id"]: job for job in tenant_file["jobs"]}
     assert jobs[tenant.BUILD_ALL_JOB_ID]["name"] == jobs[tenant.STAGING_BUILD_ALL_JOB_ID]["name"] == "Build all models"
     assert jobs[tenant.STAGING_BUILD_ALL_JOB_ID]["environment_id"] == tenant.STAGING_ENVIRONMENT_ID
-    assert jobs[tenant.LATE_DATA_JOB_ID].get("late_arriving_data") is True
+    assert jobs[tenant.LATE_DATA_JOB_ID]["name"] == "Build with late-arriving data"
     assert jobs[tenant.PUBLISH_MARTS_JOB_ID]["name"] == "Publish marts"
-    assert jobs[tenant.SYNTHETIC_JOB_ID].get("synthetic") is True
-    assert tenant.TAGGED_JOB_ID in jobs
+    assert jobs[tenant.SYNTHETIC_JOB_ID]["name"].startswith("Synthetic wait")
+    assert jobs[tenant.TAGGED_JOB_ID]["name"] == "Build hourly and daily models"

@@ -27,7 +27,7 @@ DEFAULT_ARGS = {
     "execution_timeout": timedelta(hours=1),
     # Every failed attempt logs the dbt Cloud run link and the dbt nodes that failed (the provider
     # logs the failed step); the final failure also mails them (the smtp_default connection, to the
-    # Variable dbt_cloud_alert_email): docs/notifications.md.
+    # Variable dbt_cloud_alert_email) and posts them to Slack if slack_default is set: docs/notifications.md.
     "on_retry_callback": report_dbt_cloud_failure,
     "on_failure_callback": DbtCloudFailureNotifier(),
 }

@@ -1,5 +1,6 @@
 """Contract tests: the provider's methods that include/dbt_cloud/ overrides or calls privately are still
-the ones its workarounds were written against (apache-airflow-providers-dbt-cloud 4.11.1).
+the ones its workarounds were written against (recorded in provider_contracts.yaml, with
+apache-airflow-providers-dbt-cloud 4.11.1).
 
 A provider upgrade that renames, removes, moves or re-signs one of them fails here, naming the row of
 docs/provider-gaps.md whose workaround must be re-read against the new provider; an upgrade to a
@@ -13,14 +14,15 @@ import inspect
 import re
 from dataclasses import dataclass
 from importlib import import_module
+from pathlib import Path
 
 import pytest
+import yaml
 from packaging.version import Version
 
 from include.dbt_cloud.config import PROJECT_ROOT
 
 GAPS_DOC = PROJECT_ROOT / "docs" / "provider-gaps.md"
-RECORDED_WITH = "4.11.1"
 
 
 @dataclass(frozen=True)
@@ -39,54 +41,10 @@ HOOK = "airflow.providers.dbt.cloud.hooks.dbt:DbtCloudHook"
 OPERATOR = "airflow.providers.dbt.cloud.operators.dbt:DbtCloudRunJobOperator"
 SENSOR = "airflow.providers.dbt.cloud.sensors.dbt:DbtCloudJobRunSensor"
 TRIGGER = "airflow.providers.dbt.cloud.triggers.dbt:DbtCloudRunJobTrigger"
-DEFER = "(self, *, trigger: 'BaseTrigger', method_name: 'str', kwargs: 'dict[str, Any] | None' = None, timeout: 'timedelta | int | float | None' = None) -> 'NoReturn'"
 
-CONTRACTS = [
-    Contract("G1 G3", HOOK, "__init__", "DbtCloudHook",
-             "(self, dbt_cloud_conn_id: 'str' = 'dbt_cloud_default', timeout_seconds: 'int | None' = None, "
-             "retry_limit: 'int' = 1, retry_delay: 'float' = 1.0, retry_args: 'dict[Any, Any] | None' = None) -> 'None'"),
-    Contract("G1", HOOK, "_retryable_error", "DbtCloudHook", "(exception: 'BaseException') -> 'bool'"),
-    Contract("G1 G5", HOOK, "check_response", "HttpHook", "(self, response: 'Response') -> 'None'"),
-    Contract("G2", HOOK, "run_and_check", "HttpHook",
-             "(self, session: 'Session', prepped_request: 'PreparedRequest', extra_options: 'dict[Any, Any]') -> 'Any'"),
-    Contract("G2", HOOK, "get_conn", "DbtCloudHook", "(self, *args, **kwargs) -> 'Session'"),
-    Contract("G4", HOOK, "_run_and_get_response", "DbtCloudHook",
-             "(self, *, method: 'str' = 'GET', endpoint: 'str | None' = None, payload: 'str | dict[str, Any] | None' = None, "
-             "paginate: 'bool' = False, api_version: 'str' = 'v2') -> 'Any'"),
-    Contract("G6", HOOK, "run_with_advanced_retry", "HttpHook",
-             "(self, _retry_args: 'dict[Any, Any]', *args: 'Any', **kwargs: 'Any') -> 'Any'"),
-    Contract("G6", HOOK, "_get_tenant_domain", "DbtCloudHook", "(conn: 'Connection') -> 'str'"),
-    Contract("O1 O2 O3", OPERATOR, "_get_or_trigger_run", "DbtCloudRunJobOperator",
-             "(self, context: 'Context') -> 'tuple[int, str]'"),
-    Contract("O1", OPERATOR, "hook", "DbtCloudRunJobOperator", "(self)"),
-    Contract("O1", SENSOR, "hook", "DbtCloudJobRunSensor", "(self)"),
-    Contract("O3", HOOK, "get_job_runs", "DbtCloudHook",
-             "(self, account_id: 'int | None' = None, payload: 'dict[str, Any] | None' = None) -> 'Response'"),
-    Contract("O3", HOOK, "wait_for_job_run_status", "DbtCloudHook",
-             "(self, run_id: 'int', account_id: 'int | None' = None, expected_statuses: 'int | Sequence[int] | set[int]' = 10, "
-             "check_interval: 'int' = 60, timeout: 'int' = 604800) -> 'bool'"),
-    Contract("T1", OPERATOR, "defer", "BaseOperator", DEFER),
-    Contract("T1", SENSOR, "defer", "BaseOperator", DEFER),
-    Contract("T1", TRIGGER, "__init__", "DbtCloudRunJobTrigger",
-             "(self, conn_id: 'str', run_id: 'int', end_time: 'float', poll_interval: 'float', account_id: 'int | None', "
-             "hook_params: 'dict[str, Any] | None' = None, execution_deadline: 'float | None' = None)"),
-    Contract("T1", TRIGGER, "serialize", "DbtCloudRunJobTrigger", "(self) -> 'tuple[str, dict[str, Any]]'"),
-    Contract("T1", TRIGGER, "run", "DbtCloudRunJobTrigger", "(self) -> 'AsyncIterator[TriggerEvent]'"),
-    Contract("T1", HOOK, "get_job_status", "DbtCloudHook",
-             "(self, run_id: 'int', account_id: 'int | None' = None, include_related: 'list[str] | None' = None) -> 'int'"),
-    # Still Airflow's no-op: the day the provider's trigger cancels on kill itself, T2 can go.
-    Contract("T2", TRIGGER, "on_kill", "BaseTrigger", "(self) -> 'None'"),
-    Contract("T2", HOOK, "get_headers_tenants_from_connection", "DbtCloudHook", "(self) -> 'tuple[dict[str, Any], str]'"),
-    Contract("T2", HOOK, "_resolve_connection_async", "DbtCloudHook", "(self) -> 'Connection'"),
-    Contract("T2", HOOK, "get_request_url_params", "DbtCloudHook",
-             "(tenant: 'str', endpoint: 'str', include_related: 'list[str] | None' = None, *, api_version: 'str' = 'v2') "
-             "-> 'tuple[str, dict[str, Any]]'"),
-    Contract("L1", "airflow._shared.listeners.spec.taskinstance:", "on_task_instance_failed", "",
-             "(previous_state: 'TaskInstanceState | None', task_instance: 'RuntimeTaskInstance | TaskInstance', "
-             "error: 'None | str | BaseException')"),
-    Contract("L1", "airflow._shared.listeners.spec.taskinstance:", "on_task_instance_success", "",
-             "(previous_state: 'TaskInstanceState | None', task_instance: 'RuntimeTaskInstance | TaskInstance')"),
-]
+RECORDED = yaml.safe_load((Path(__file__).with_name("provider_contracts.yaml")).read_text())
+RECORDED_WITH = RECORDED["recorded_with"]
+CONTRACTS = [Contract(**entry) for entry in RECORDED["contracts"]]
 
 # Gaps a provider release fixes: once it is installed, the workaround must go (with its row and contracts).
 RETIRED_BY = {"G2": "4.11.2", "O1": "4.12.0"}
@@ -129,7 +87,7 @@ def failure_message(contract: Contract, what: str) -> str:
     named = "; ".join(f"{row}: {row_titles().get(row, '?')}" for row in rows)
     return (f"Provider contract broken: row {', '.join(rows)} of docs/provider-gaps.md ({named}).\n  {what}\n"
             f"Re-read that workaround against the installed provider: adapt it (and record the new signature in "
-            "tests/contract/test_provider_overrides.py) or, if the provider now closes the gap, delete it.")
+            "tests/contract/provider_contracts.yaml) or, if the provider now closes the gap, delete it.")
 
 
 @pytest.mark.parametrize("contract", CONTRACTS, ids=str)
@@ -182,7 +140,7 @@ def test_every_override_of_a_provider_method_has_a_contract():
                 if issubclass(cls, base) or cls is operators._ResilientDbtCloudTask:
                     if hasattr(base, name) and (where, name) not in covered:
                         missing.append(f"{cls.__name__}.{name} overrides {class_name}.{name}")
-    assert not missing, "overrides without a contract (add a row to docs/provider-gaps.md and a Contract): " + "; ".join(missing)
+    assert not missing, "overrides without a contract (add a row to docs/provider-gaps.md and an entry to provider_contracts.yaml): " + "; ".join(missing)
 
 
 def test_every_row_of_the_gaps_doc_has_a_contract_and_every_contract_a_row():

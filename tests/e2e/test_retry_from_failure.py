@@ -9,10 +9,12 @@ from __future__ import annotations
 import pytest
 
 from tests.e2e.dag_runner import load_dag, run_dag
+from local_runner import demo_tenant as tenant
+from tests.polling import ERROR
 
 pytestmark = pytest.mark.e2e
 
-RETRY_JOB = 333
+RETRY_JOB = tenant.LATE_DATA_JOB_ID
 FAILED = {"error", "fail"}
 
 
@@ -33,7 +35,7 @@ def test_a_failed_run_fails_the_task_and_its_link_and_failing_nodes_are_logged_m
     assert outcome.state == "failed"
     [run] = new_runs(dbt_cloud, before)
     run = dbt_cloud.run(run["id"])
-    assert run["status"] == 20
+    assert run["status"] == ERROR
     failing_nodes = [uid for uid, status in dbt_cloud.results_by_node(run["id"]).items() if status in FAILED]
     assert failing_nodes
     # The failure callback adds what the provider does not log: the run link and each failing dbt node.

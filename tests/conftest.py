@@ -27,6 +27,9 @@ os.environ["AIRFLOW_HOME"] = tempfile.mkdtemp(prefix="airflow-tests-")
 os.environ["AIRFLOW__CORE__DAGS_FOLDER"] = str(ROOT / "dags")
 os.environ["AIRFLOW__CORE__LOAD_EXAMPLES"] = "False"
 os.environ["ASTRO_DOTENV_PATH"] = os.devnull
+# The suite runs the DAGs against the emulator, as make start and astro dev start do: its demo ids
+# apply. Tests of the real-dbt-Cloud path (tests/dags/test_real_dbt_cloud_ids.py) remove it.
+os.environ["DBT_CLOUD_USE_EMULATOR"] = "true"
 
 @pytest.fixture(scope="session")
 def airflow_db() -> Path:

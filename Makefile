@@ -4,7 +4,7 @@ PYTHON ?= $(shell command -v python3.11 2>/dev/null || command -v python3)
 VENV_PY := .venv/bin/python
 EMULATOR_PY := emulator/.venv/bin/python
 
-.PHONY: help install start stop status logs test soak bench demo clean
+.PHONY: help install start stop status logs test soak bench demo clean jobs-plan jobs-sync
 
 help:
 	@echo "make demo     start everything, run the example DAG dbt_cloud_run_job once and print the dbt Cloud run"
@@ -15,6 +15,8 @@ help:
 	@echo "make test     run the test suite (starts and stops what it needs)"
 	@echo "make soak     long reliability runs (about 20 min): 30 DAG runs under faults, a running stack killed / marked failed / cleared, a token grep after every DAG"
 	@echo "make bench    run the benchmarks (about 12 min on 2 cores) and write bench/results/ (table, JSON, plots)"
+	@echo "make jobs-plan   show what jobs-sync would change: dbt_cloud_jobs.yml against .env's connection (the emulator by default)"
+	@echo "make jobs-sync   create/update/delete the jobs of dbt_cloud_jobs.yml in that account (dbt-jobs-as-code)"
 	@echo "make clean    stop, then delete local state (.state/: metadata DB, logs, certificates, runs)"
 
 install:
@@ -45,6 +47,12 @@ bench: install
 
 clean: stop
 	rm -rf .state
+
+jobs-plan: install
+	@$(VENV_PY) -m local_runner.jobs_as_code plan
+
+jobs-sync: install
+	@$(VENV_PY) -m local_runner.jobs_as_code sync
 
 demo: install
 	@$(VENV_PY) -m local_runner demo

@@ -4,12 +4,16 @@ sync, and a second plan that shows no change; each checked in the emulator."""
 from __future__ import annotations
 
 import json
+import os
+import subprocess
+import sys
 
 import pytest
 import yaml
 
 from tests.clients.conftest import Client, client_env
 from tests.e2e.dbt_cloud_api import ACCOUNT_ID
+from tests.environment import ROOT
 
 JOBS_FILE = """
 jobs:
@@ -74,3 +78,23 @@ def test_validate_import_plan_sync_and_plan_again(jobs_as_code, api, tmp_path):
     config.write_text(JOBS_FILE.replace("nightly_marts:", "renamed_marts:"))
     jobs_as_code("sync", str(config))
     assert list(managed_jobs(api)) == ["Nightly marts [[renamed_marts]]"]
+
+
+def test_make_jobs_sync_then_jobs_plan_shows_no_change(own_emulator, tmp_path):
+    """`make jobs-sync` / `make jobs-plan` against the emulator (.env without a connection): the
+    template's dbt_cloud_jobs.yml converges, and sync prints the jobs' ids for .env."""
+    env = {**os.environ, "LOCAL_STATE_DIR": str(own_emulator.cfg.state_dir),
+           "DBT_CLOUD_EMULATOR_PORT": str(own_emulator.port), "ASTRO_DOTENV_PATH": str(tmp_path / "absent.env")}
+    env.pop("AIRFLOW_CONN_DBT_CLOUD_DEFAULT", None)
+
+    def make(command: str) -> str:
+        done = subprocess.run([sys.executable, "-m", "local_runner.jobs_as_code", command], cwd=ROOT, env=env,
+                              capture_output=True, text=True, timeout=600)
+        assert done.returncode == 0, done.stdout[-3000:] + done.stderr[-3000:]
+        return done.stdout + done.stderr
+
+    synced = make("sync")
+    ids = dict(line.split("=") for line in synced.splitlines() if line.startswith("DBT_CLOUD_") and "=" in line)
+    assert set(ids) == {"DBT_CLOUD_JOB_ID", "DBT_CLOUD_TAGGED_JOB_ID", "DBT_CLOUD_RETRY_JOB_ID",
+                        "DBT_CLOUD_DOWNSTREAM_JOB_ID"}
+    assert "-- PLAN -- No changes detected." in make("plan")

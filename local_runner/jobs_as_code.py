@@ -1,0 +1,86 @@
+"""`make jobs-plan` / `make jobs-sync`: dbt-jobs-as-code (pinned, .clients/dbt-jobs-as-code/) on
+dbt_cloud_jobs.yml, against the connection .env configures: the emulator of `make start` by default,
+real dbt Cloud when .env sets AIRFLOW_CONN_DBT_CLOUD_DEFAULT (then DBT_CLOUD_PROJECT_ID and
+DBT_CLOUD_ENVIRONMENT_ID name where the jobs go)."""
+
+from __future__ import annotations
+
+import json
+import os
+import re
+import subprocess
+import sys
+
+import requests
+from dotenv import dotenv_values
+
+from local_runner.config import LocalConfig
+from local_runner.emulator import DEMO_ACCOUNT_ID, DEMO_TOKEN
+from local_runner.install import ROOT, client_venv
+
+JOBS_FILE = ROOT / "dbt_cloud_jobs.yml"
+EMULATOR_PROJECT_ID, EMULATOR_ENVIRONMENT_ID = 70001, 80001
+# The .env variable each job's id goes in, by the job's identifier in dbt_cloud_jobs.yml.
+JOB_ID_VARIABLES = {
+    "build_all": "DBT_CLOUD_JOB_ID", "build_tagged": "DBT_CLOUD_TAGGED_JOB_ID",
+    "build_with_retry": "DBT_CLOUD_RETRY_JOB_ID", "publish_marts": "DBT_CLOUD_DOWNSTREAM_JOB_ID",
+}
+
+
+def connection(settings: dict[str, str], cfg: LocalConfig) -> tuple[dict[str, str], dict[str, int]]:
+    """(the client's environment, the jobs file's variables) for .env's connection."""
+    raw = settings.get("AIRFLOW_CONN_DBT_CLOUD_DEFAULT")
+    if not raw:
+        env = {"DBT_BASE_URL": cfg.emulator_url, "DBT_API_KEY": DEMO_TOKEN,
+               "REQUESTS_CA_BUNDLE": str(cfg.trust_bundle)}
+        return env, {"account_id": DEMO_ACCOUNT_ID, "project_id": EMULATOR_PROJECT_ID,
+                     "environment_id": EMULATOR_ENVIRONMENT_ID}
+    try:
+        conn = json.loads(raw)
+        host, account_id, token = conn["host"], int(conn["login"]), conn["password"]
+        ids = {name: int(settings[f"DBT_CLOUD_{name.upper()}"]) for name in ("project_id", "environment_id")}
+    except (ValueError, KeyError, TypeError) as problem:
+        raise SystemExit(
+            "make jobs-plan/jobs-sync read .env: AIRFLOW_CONN_DBT_CLOUD_DEFAULT must be the JSON form "
+            "({\"conn_type\": \"dbt_cloud\", \"host\": ..., \"login\": \"<account id>\", \"password\": \"<token>\"}), "
+            f"and DBT_CLOUD_PROJECT_ID and DBT_CLOUD_ENVIRONMENT_ID your project's and environment's ids ({problem!r})."
+        ) from None
+    host = host if host.startswith("https://") else f"https://{host}"
+    return {"DBT_BASE_URL": host.rstrip("/"), "DBT_API_KEY": token}, {"account_id": account_id, **ids}
+
+
+def print_job_ids(env: dict[str, str], variables: dict[str, int]) -> None:
+    """The synced jobs' ids as .env lines: the DAGs read them (until they look jobs up by name)."""
+    response = requests.get(
+        f"{env['DBT_BASE_URL']}/api/v2/accounts/{variables['account_id']}/jobs/",
+        params={"project_id": variables["project_id"], "environment_id": variables["environment_id"]},
+        headers={"Authorization": f"Token {env['DBT_API_KEY']}"}, verify=env.get("REQUESTS_CA_BUNDLE", True), timeout=30,
+    )
+    response.raise_for_status()
+    for job in response.json()["data"]:
+        found = re.search(r"\[\[([\w-]+)\]\]", job["name"])
+        if found and found.group(1) in JOB_ID_VARIABLES:
+            print(f"{JOB_ID_VARIABLES[found.group(1)]}={job['id']}")
+
+
+def main(command: str) -> int:
+    cfg = LocalConfig()
+    settings = {**dotenv_values(cfg.dotenv), **os.environ}
+    env, variables = connection(settings, cfg)
+    vars_file = cfg.state_dir / "dbt_cloud_jobs.vars.yml"
+    vars_file.parent.mkdir(parents=True, exist_ok=True)
+    vars_file.write_text("".join(f"{name}: {value}\n" for name, value in variables.items()))
+    tool = client_venv("dbt-jobs-as-code") / "bin" / "dbt-jobs-as-code"
+    print(f"==> dbt-jobs-as-code {command} {JOBS_FILE.name} against {env['DBT_BASE_URL']} "
+          f"(account {variables['account_id']}, project {variables['project_id']}, "
+          f"environment {variables['environment_id']})", flush=True)
+    code = subprocess.run([str(tool), command, str(JOBS_FILE), "--vars-yml", str(vars_file)],
+                          env={**os.environ, **env}).returncode
+    if code == 0 and command == "sync":
+        print("==> The jobs' ids, for .env:")
+        print_job_ids(env, variables)
+    return code
+
+
+if __name__ == "__main__":
+    sys.exit(main(sys.argv[1]))

@@ -92,6 +92,7 @@ def local_stack(tmp_path_factory):
     # use its own connection from airflow_settings.yaml, as after a real `make start`.
     patch = pytest.MonkeyPatch()
     patch.delenv("AIRFLOW_CONN_DBT_CLOUD_DEFAULT", raising=False)
+    patch.delenv("DBT_CLOUD_USE_EMULATOR")  # the stack's Airflow is told by local_runner, as after make start
     cfg = LocalConfig(state_dir=tmp_path_factory.mktemp("stack"), airflow_port=free_port(), emulator_port=free_port())
     try:
         try:

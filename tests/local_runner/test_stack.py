@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import socket
+import time
+from pathlib import Path
 
 import pytest
 import requests
@@ -30,6 +32,22 @@ def test_start_applies_airflow_settings_with_the_emulator_on_localhost(local_sta
     assert conn["conn_type"] == "dbt_cloud"
     assert conn["host"] == f"localhost:{local_stack.emulator_port}"
     assert conn["login"] == "12345"
+
+
+def test_every_dag_imports_with_the_emulator_demo_ids(local_stack):
+    from local_runner import airflow
+
+    session, base = airflow.api_session(local_stack), local_stack.airflow_url
+    dag_files = sorted(p.name for p in (local_stack.root / "dags").glob("*.py"))
+    deadline = time.monotonic() + 120
+    while time.monotonic() < deadline:  # the dag-processor parses each file once after start
+        dags = session.get(f"{base}/api/v2/dags", params={"limit": 100}, timeout=10).json()["dags"]
+        errors = session.get(f"{base}/api/v2/importErrors", timeout=10).json()["import_errors"]
+        if errors or {Path(d["fileloc"]).name for d in dags} == set(dag_files):
+            break
+        time.sleep(2)
+    assert [e["stack_trace"].splitlines()[-1] for e in errors] == []
+    assert {Path(d["fileloc"]).name for d in dags} == set(dag_files)
 
 
 def test_start_twice_is_harmless(local_stack, capsys):

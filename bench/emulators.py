@@ -14,7 +14,6 @@ from local_runner import emulator as emulator_process
 from local_runner.emulator import EmulatorProcess
 from local_runner import processes
 from local_runner.config import LocalConfig
-from local_runner.ports import free_port
 
 # One line per request in the emulator's log: "GET /api/v2/accounts/12345/runs/100001/ 200 1.2ms".
 _REQUEST_LINE = re.compile(r"dbt_cloud_emulator\.requests: (?P<method>[A-Z]+) (?P<path>\S+) (?P<status>\S+) [\d.]+ms$")
@@ -78,7 +77,7 @@ def start(cfg: LocalConfig, **knobs: object) -> BenchEmulator:
 @contextlib.contextmanager
 def running(state_dir: Path, **knobs: object) -> Iterator[BenchEmulator]:
     """An emulator alone, on a free port, with its own state folder."""
-    emulator = start(LocalConfig(state_dir=state_dir, emulator_port=free_port()), **knobs)
+    emulator = start(LocalConfig.isolated(state_dir), **knobs)
     try:
         yield emulator
     finally:

@@ -17,7 +17,6 @@ from bench import emulators
 from local_runner import processes, stack
 from local_runner.airflow import components
 from local_runner.config import PROJECT_ROOT, LocalConfig
-from local_runner.ports import free_port
 
 LINKED = (".venv", "emulator", "include", "plugins", "airflow_settings.yaml")
 
@@ -33,8 +32,7 @@ def bench_root(where: Path) -> Path:
 
 @contextlib.contextmanager
 def running(where: Path, parallelism: int, **emulator_knobs: object) -> Iterator[LocalConfig]:
-    cfg = LocalConfig(root=bench_root(where), state_dir=where / "state", airflow_port=free_port(),
-                      emulator_port=free_port(), parallelism=parallelism)
+    cfg = LocalConfig.isolated(where / "state", root=bench_root(where), parallelism=parallelism)
     try:
         emulators.start(cfg, **emulator_knobs)
         stack.start(cfg)

@@ -48,6 +48,7 @@ def _make(copy: Path, target: str, env: dict[str, str], log: Path) -> dict:
 def run(where: Path, quick: bool = False) -> dict:
     copy = copy_tree(where / "checkout")
     env = {**os.environ, "LOCAL_AIRFLOW_PORT": str(free_port()), "DBT_CLOUD_EMULATOR_PORT": str(free_port()),
+           "DBT_CLOUD_EMULATOR_WEB_PORT": str(free_port()),
            "UV_CACHE_DIR": str(where / "empty-uv-cache"), "PIP_NO_CACHE_DIR": "1"}
     env.pop("LOCAL_STATE_DIR", None)
     env.pop("VIRTUAL_ENV", None)

@@ -6,6 +6,8 @@ import os
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from local_runner.ports import free_port
+
 PROJECT_ROOT = Path(__file__).resolve().parent.parent
 
 # The Airflow version inside the pinned Astro Runtime image (Dockerfile), and the providers
@@ -35,10 +37,18 @@ class LocalConfig:
     root: Path = PROJECT_ROOT
     airflow_port: int = field(default_factory=lambda: _port("LOCAL_AIRFLOW_PORT", 8080))
     emulator_port: int = field(default_factory=lambda: _port("DBT_CLOUD_EMULATOR_PORT", 8443))
+    # The emulator's run pages (what "Monitor Job Run" opens), over plain HTTP: no certificate warning.
+    emulator_web_port: int = field(default_factory=lambda: _port("DBT_CLOUD_EMULATOR_WEB_PORT", 8444))
     state_dir: Path = field(default_factory=lambda: Path(os.environ.get("LOCAL_STATE_DIR", PROJECT_ROOT / ".state")).resolve())
     # A laptop-sized LocalExecutor: Airflow's default parallelism starts 32 worker processes.
     parallelism: int = 4
 
+
+    @classmethod
+    def isolated(cls, state_dir: Path, **overrides) -> LocalConfig:
+        """For tests and benches: its own state folder and free ports, never those of `make start`."""
+        ports = {"airflow_port": free_port(), "emulator_port": free_port(), "emulator_web_port": free_port()}
+        return cls(state_dir=state_dir, **{**ports, **overrides})
 
     @property
     def dotenv(self) -> Path:
@@ -84,3 +94,7 @@ class LocalConfig:
     @property
     def emulator_url(self) -> str:
         return f"https://localhost:{self.emulator_port}"
+
+    @property
+    def emulator_web_url(self) -> str:
+        return f"http://localhost:{self.emulator_web_port}"

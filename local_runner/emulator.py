@@ -31,7 +31,8 @@ def component(cfg: LocalConfig) -> Component:
     return Component(
         "emulator",
         [str(python), "-m", "dbt_cloud_emulator", "serve", "--host", "127.0.0.1",
-         "--port", str(cfg.emulator_port), "--state-dir", str(cfg.emulator_state_dir)],
+         "--port", str(cfg.emulator_port), "--web-port", str(cfg.emulator_web_port),
+         "--state-dir", str(cfg.emulator_state_dir)],
     )
 
 
@@ -39,7 +40,7 @@ def environment(cfg: LocalConfig) -> dict[str, str]:
     return {
         **os.environ,
         "DBT_CLOUD_EMULATOR_WAREHOUSE_DIR": str(cfg.warehouse_dir),
-        "DBT_CLOUD_EMULATOR_PUBLIC_HOST": f"localhost:{cfg.emulator_port}",
+        "DBT_CLOUD_EMULATOR_PUBLIC_URL": cfg.emulator_web_url,
         "DO_NOT_TRACK": "1",
     }
 
@@ -70,15 +71,19 @@ def start(cfg: LocalConfig, **settings: object) -> int:
 
 
 def is_healthy(cfg: LocalConfig) -> bool:
+    """The API (HTTPS, trusting the emulator's CA) and the run pages (plain HTTP) both answer."""
     ca = cfg.emulator_state_dir / "tls" / "ca.pem"
     if not ca.exists():
         return False
     context = ssl.create_default_context(cafile=str(ca))
     try:
-        with urllib.request.urlopen(cfg.emulator_url + HEALTH_PATH, context=context, timeout=2) as resp:
-            return resp.status == 200 and json.load(resp).get("status") == "ok"
+        for base in (cfg.emulator_url, cfg.emulator_web_url):
+            with urllib.request.urlopen(base + HEALTH_PATH, context=context, timeout=2) as resp:
+                if resp.status != 200 or json.load(resp).get("status") != "ok":
+                    return False
     except (urllib.error.URLError, OSError, ValueError):
         return False
+    return True
 
 
 def wait_healthy(cfg: LocalConfig, pid: int, log_start: int = 0, timeout: float = 90.0) -> None:
@@ -113,6 +118,11 @@ class EmulatorProcess:
     @property
     def url(self) -> str:
         return self.cfg.emulator_url
+
+    @property
+    def web_url(self) -> str:
+        """Where run hrefs point: the run pages, over plain HTTP."""
+        return self.cfg.emulator_web_url
 
     @property
     def state_dir(self) -> Path:

@@ -27,6 +27,7 @@ def start(cfg: LocalConfig) -> None:
     try:
         if running_pid(cfg, emulator.component(cfg)) is None:
             _check_port(cfg.emulator_port, "the dbt Cloud emulator", "DBT_CLOUD_EMULATOR_PORT")
+            _check_port(cfg.emulator_web_port, "the dbt Cloud emulator's run pages", "DBT_CLOUD_EMULATOR_WEB_PORT")
             say(f"Starting the dbt Cloud emulator on {cfg.emulator_url}")
             started.append(emulator.component(cfg))
             emulator.start(cfg)
@@ -51,7 +52,7 @@ def start(cfg: LocalConfig) -> None:
         raise SystemExit(f"Could not start the local stack: {exc}") from None
     print(f"""
 Airflow is running at {cfg.airflow_url}  (log in as admin / admin)
-dbt Cloud emulator at {cfg.emulator_url}  (runs linked from Airflow's "Monitor Job Run" button)
+dbt Cloud emulator at {cfg.emulator_url}  (its run pages, opened by Airflow's "Monitor Job Run" link: {cfg.emulator_web_url})
 Logs: make logs    Status: make status    Stop: make stop""", flush=True)
 
 
@@ -77,7 +78,8 @@ def status(cfg: LocalConfig) -> int:
         pid = running_pid(cfg, comp)
         any_down |= pid is None
         print(f"{comp.name:<14} {'running (pid %d)' % pid if pid else 'stopped'}")
-    print(f"{'emulator API':<14} {'healthy' if emulator.is_healthy(cfg) else 'not answering'} at {cfg.emulator_url}")
+    print(f"{'emulator':<14} {'healthy' if emulator.is_healthy(cfg) else 'not answering'} at {cfg.emulator_url} "
+          f"(run pages {cfg.emulator_web_url})")
     report = airflow.health(cfg)
     print(f"{'Airflow API':<14} {'healthy' if airflow.is_healthy(report) else 'not healthy'} at {cfg.airflow_url}")
     return 1 if any_down else 0

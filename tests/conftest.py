@@ -55,10 +55,8 @@ def pytest_configure(config) -> None:
         return
     from local_runner import emulator
     from local_runner.config import LocalConfig
-    from local_runner.ports import free_port
 
-    _session_emulator = EmulatorProcess(LocalConfig(state_dir=Path(tempfile.mkdtemp(prefix="emulator-tests-")),
-                                             emulator_port=free_port()))
+    _session_emulator = EmulatorProcess(LocalConfig.isolated(Path(tempfile.mkdtemp(prefix="emulator-tests-"))))
     emulator.ensure_tls(_session_emulator.cfg)
     os.environ["REQUESTS_CA_BUNDLE"] = str(_session_emulator.trust_bundle)
     os.environ["SSL_CERT_FILE"] = str(_session_emulator.trust_bundle)
@@ -86,14 +84,13 @@ def local_stack(tmp_path_factory):
         pytest.skip(NO_EMULATOR_HERE)
     from local_runner import stack
     from local_runner.config import LocalConfig
-    from local_runner.ports import free_port
 
     # The session's `emulator` fixture may point this at another emulator; the stack's Airflow must
     # use its own connection from airflow_settings.yaml, as after a real `make start`.
     patch = pytest.MonkeyPatch()
     patch.delenv("AIRFLOW_CONN_DBT_CLOUD_DEFAULT", raising=False)
     patch.delenv("DBT_CLOUD_USE_EMULATOR")  # the stack's Airflow is told by local_runner, as after make start
-    cfg = LocalConfig(state_dir=tmp_path_factory.mktemp("stack"), airflow_port=free_port(), emulator_port=free_port())
+    cfg = LocalConfig.isolated(tmp_path_factory.mktemp("stack"))
     try:
         try:
             stack.start(cfg)

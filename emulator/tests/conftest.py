@@ -57,10 +57,12 @@ def free_port() -> int:
 
 
 class ServedEmulator:
-    """The real CLI (`python -m dbt_cloud_emulator serve`) over HTTPS, restartable on the same state."""
+    """The real CLI (`python -m dbt_cloud_emulator serve`): the API over HTTPS, the run pages over
+    HTTP; restartable on the same state."""
 
     def __init__(self, tmp_path: Path, env: dict[str, str]) -> None:
         self.port = free_port()
+        self.web_port = free_port()
         self.state_dir = tmp_path / "state"
         self.url = f"https://localhost:{self.port}"
         self.env = {**os.environ, "DBT_CLOUD_EMULATOR_WAREHOUSE_DIR": str(tmp_path / "warehouse"), **env}
@@ -75,7 +77,7 @@ class ServedEmulator:
         with self.log.open("a") as log:
             self.process = subprocess.Popen(
                 [sys.executable, "-m", "dbt_cloud_emulator", "serve", "--port", str(self.port),
-                 "--state-dir", str(self.state_dir)],
+                 "--web-port", str(self.web_port), "--state-dir", str(self.state_dir)],
                 env=self.env, stdout=log, stderr=subprocess.STDOUT, start_new_session=True,
             )
         deadline = time.monotonic() + 60

@@ -84,7 +84,7 @@ def test_v3_projects_and_environments(client):
 def test_trigger_accepts_explicit_nulls_and_records_overrides(client):
     run = _trigger(client, job_id=999, git_branch="feature", threads_override=2, generate_docs_override=None)
     assert run["status"] == 1 and run["status_humanized"] == "Queued" and run["in_progress"]
-    assert run["href"] == f"https://localhost:18443/deploy/{ACCOUNT}/projects/70001/runs/{run['id']}/"
+    assert run["href"] == f"http://localhost:8444/deploy/{ACCOUNT}/projects/70001/runs/{run['id']}/"
     assert run["trigger"]["git_branch"] == "feature" and run["trigger"]["threads_override"] == 2
     assert run["git_branch"] == "feature"
 

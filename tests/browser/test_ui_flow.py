@@ -20,7 +20,8 @@ if not CHROMIUM.exists():  # e.g. a Mac, or inside the Astro image (`astro dev p
     pytest.skip(f"Chromium is not installed at {CHROMIUM}: to run the browser test, {MANUAL_STEP}; "
                 "`make test` run as root installs it itself", allow_module_level=True)
 
-from playwright.sync_api import TimeoutError as PlaywrightTimeout  # noqa: E402  (only where Chromium is)
+from playwright.sync_api import Error as PlaywrightError  # noqa: E402  (only where Chromium is)
+from playwright.sync_api import TimeoutError as PlaywrightTimeout  # noqa: E402
 from playwright.sync_api import expect  # noqa: E402
 
 from tests.browser.screenshots import ARTIFACTS, StepScreenshots  # noqa: E402
@@ -159,7 +160,7 @@ def test_newcomer_triggers_the_dag_and_follows_the_link_to_the_dbt_cloud_run(loc
         assert "State: Success" in tooltip and f"Run ID: {dag_run_id}" in tooltip, tooltip
 
     job_run_id = job_run_id_from_xcom(airflow_url, api_session(local_stack), dag_run_id)
-    expected_href = f"{local_stack.emulator_url}/deploy/{ACCOUNT_ID}/projects/{PROJECT_ID}/runs/{job_run_id}/"
+    expected_href = f"{local_stack.emulator_web_url}/deploy/{ACCOUNT_ID}/projects/{PROJECT_ID}/runs/{job_run_id}/"
 
     with shots.step("task-extra-links"):
         cell.click()
@@ -180,3 +181,7 @@ def test_newcomer_triggers_the_dag_and_follows_the_link_to_the_dbt_cloud_run(loc
     [build] = run_page.locator("details > summary").filter(has_text="`dbt build`").all()
     build.click()  # open the dbt build log, the part of the page a newcomer looks for
     shots.save("emulator-run-page")
+
+    # This browser is stock: the emulator's HTTPS API, signed by the emulator's own CA, is refused.
+    with pytest.raises(PlaywrightError, match="ERR_CERT_AUTHORITY_INVALID"):
+        browser_context.new_page().goto(f"{local_stack.emulator_url}/_emulator/health")

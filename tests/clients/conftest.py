@@ -22,10 +22,8 @@ def own_emulator() -> EmulatorProcess:
     if not emulator_available():
         pytest.skip(NO_EMULATOR_HERE)
     from local_runner.config import LocalConfig
-    from local_runner.ports import free_port
 
-    process = EmulatorProcess(LocalConfig(state_dir=Path(tempfile.mkdtemp(prefix="emulator-clients-")),
-                                          emulator_port=free_port()))
+    process = EmulatorProcess(LocalConfig.isolated(Path(tempfile.mkdtemp(prefix="emulator-clients-"))))
     process.start(synthetic_seconds=300)
     try:
         yield process

@@ -104,7 +104,7 @@ def test_trigger_wait_steps_and_artifacts_of_job_111(emulator):
     dbt = hook()
     response = dbt.trigger_job_run(job_id=111, cause="provider test", steps_override=None, schema_override=None)
     run = response.json()["data"]
-    assert run["href"] == f"https://{emulator.host}/deploy/12345/projects/70001/runs/{run['id']}/"
+    assert run["href"] == f"{emulator.web_url}/deploy/12345/projects/70001/runs/{run['id']}/"
     assert dbt.wait_for_job_run_status(run["id"], check_interval=CHECK_INTERVAL, timeout=RUN_TIMEOUT)
 
     finished = run_with_steps(dbt, run["id"])

@@ -64,14 +64,13 @@ def test_start_twice_is_harmless(local_stack, capsys):
 def test_start_on_a_taken_port_says_which_and_starts_nothing(tmp_path):
     from local_runner import stack
     from local_runner.config import LocalConfig
-    from local_runner.ports import free_port
     from local_runner.processes import marked_processes
 
     with socket.socket() as squatter:
         squatter.bind(("0.0.0.0", 0))
         squatter.listen()
         port = squatter.getsockname()[1]
-        cfg = LocalConfig(state_dir=tmp_path, airflow_port=free_port(), emulator_port=port)
+        cfg = LocalConfig.isolated(tmp_path, emulator_port=port)
         with pytest.raises(SystemExit, match=rf"Port {port} \(the dbt Cloud emulator\) is already in use.*DBT_CLOUD_EMULATOR_PORT={port + 1}"):
             stack.start(cfg)
     assert marked_processes(cfg) == []
@@ -80,10 +79,9 @@ def test_start_on_a_taken_port_says_which_and_starts_nothing(tmp_path):
 def test_stop_leaves_no_process_and_a_second_stop_says_nothing_runs(tmp_path_factory, capsys):
     from local_runner import stack
     from local_runner.config import LocalConfig
-    from local_runner.ports import free_port
     from local_runner.processes import marked_processes
 
-    cfg = LocalConfig(state_dir=tmp_path_factory.mktemp("stop"), airflow_port=free_port(), emulator_port=free_port())
+    cfg = LocalConfig.isolated(tmp_path_factory.mktemp("stop"))
     stack.start(cfg)
     assert len(marked_processes(cfg)) >= 5
     stack.stop_all(cfg)

@@ -38,10 +38,9 @@ def start_spare_emulator(session_emulator, state_dir, token: str | None = None, 
     import shutil
 
     from local_runner.config import LocalConfig
-    from local_runner.ports import free_port
     from local_runner.emulator import EmulatorProcess
 
-    spare = EmulatorProcess(LocalConfig(state_dir=state_dir, emulator_port=free_port()), **({"token": token} if token else {}))
+    spare = EmulatorProcess(LocalConfig.isolated(state_dir), **({"token": token} if token else {}))
     shutil.copytree(session_emulator.state_dir / "tls", spare.state_dir / "tls")
     spare.start(**settings)
     return spare

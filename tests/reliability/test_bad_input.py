@@ -112,14 +112,13 @@ def test_a_malformed_id_breaks_only_the_dags_that_use_it(monkeypatch):
 def test_airflows_port_taken_says_which_and_leaves_nothing_running(tmp_path):
     from local_runner import stack
     from local_runner.config import LocalConfig
-    from local_runner.ports import free_port
     from local_runner.processes import marked_processes
 
     with socket.socket() as squatter:
         squatter.bind(("0.0.0.0", 0))
         squatter.listen()
         port = squatter.getsockname()[1]
-        cfg = LocalConfig(state_dir=tmp_path, airflow_port=port, emulator_port=free_port())
+        cfg = LocalConfig.isolated(tmp_path, airflow_port=port)
         with pytest.raises(SystemExit, match=rf"Port {port} \(the Airflow UI and API\) is already in use.*LOCAL_AIRFLOW_PORT={port + 1}"):
             stack.start(cfg)
     assert marked_processes(cfg) == []

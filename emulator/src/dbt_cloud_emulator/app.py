@@ -24,7 +24,8 @@ from dbt_cloud_emulator.tenant import load_tenant, with_extra_tokens
 
 
 class EmulatorApp:
-    """The ASGI app plus the objects tests and the CLI reach for."""
+    """The ASGI app (the API, over HTTPS), the web app (the pages a run's href opens, over plain
+    HTTP) and the objects tests and the CLI reach for."""
 
     def __init__(self, settings: Settings) -> None:
         tenant = with_extra_tokens(load_tenant(settings.jobs_file), settings.extra_token_pairs)
@@ -42,6 +43,7 @@ class EmulatorApp:
         self.faults = FaultInjector(settings.faults)
         self.stats = RequestStats()
         self.api = self._build_api()
+        self.web = self._build_web()
         self.asgi = RequestLogMiddleware(FaultMiddleware(self.api, self.faults), self.stats, self._route_template)
 
     async def __call__(self, scope: dict[str, Any], receive: Any, send: Any) -> None:
@@ -70,6 +72,16 @@ class EmulatorApp:
             api.include_router(module.router)
         self._routes = [route for module in modules for route in module.router.routes if isinstance(route, APIRoute)]
         return api
+
+    def _build_web(self) -> FastAPI:
+        """The human-facing pages alone: no API, no token ever crosses plain HTTP. It shares the API
+        app's state, and its lifespan: it runs beside the API in the same process."""
+        web = FastAPI(title="dbt Cloud emulator (run pages)", redirect_slashes=False,
+                      docs_url=None, redoc_url=None, openapi_url=None)
+        web.state.emulator = self.state
+        web.include_router(run_page.router)
+        web.add_api_route("/_emulator/health", control_routes.health, methods=["GET"])
+        return web
 
     def _route_template(self, scope: dict[str, Any]) -> str | None:
         """The route a request would match; for requests a fault answered before routing."""

@@ -35,9 +35,12 @@ class FaultSettings:
 @dataclasses.dataclass(frozen=True)
 class Settings:
     host: str = "127.0.0.1"
-    port: int = 8443
+    port: int = 8443  # the API, over HTTPS (the provider always calls https://{host}/)
+    # The pages a person opens from a run's href, over plain HTTP: a browser opens them with no
+    # certificate warning, as it opens dbt Cloud's, without trusting the emulator's own CA.
+    web_port: int = 8444
     state_dir: Path = REPO_DIR / ".state" / "emulator"
-    public_host: str = ""  # empty: localhost:<port>
+    public_url: str = ""  # where a browser reaches web_port (run hrefs); empty: http://localhost:<web_port>
     jobs_file: Path = EMULATOR_DIR / "jobs.yaml"
     project_dir: Path = EMULATOR_DIR / "demo_project"
     warehouse_dir: Path = REPO_DIR / ".state" / "warehouse"
@@ -51,8 +54,8 @@ class Settings:
     faults: FaultSettings = FaultSettings()
 
     @property
-    def effective_public_host(self) -> str:
-        return self.public_host or f"localhost:{self.port}"
+    def effective_public_url(self) -> str:
+        return (self.public_url or f"http://localhost:{self.web_port}").rstrip("/")
 
     @property
     def tls_dir(self) -> Path:
@@ -94,6 +97,12 @@ class Settings:
     def validate(self) -> None:
         if self.run_slots < 1:
             raise SettingsError(f"{ENV_PREFIX}RUN_SLOTS must be at least 1, got {self.run_slots}.")
+        if self.web_port == self.port:
+            raise SettingsError(f"{ENV_PREFIX}WEB_PORT and {ENV_PREFIX}PORT are both {self.port}: the run pages "
+                                "(plain HTTP) and the API (HTTPS) need a port each; set them apart.")
+        if self.public_url and not self.public_url.startswith(("http://", "https://")):
+            raise SettingsError(f"{ENV_PREFIX}PUBLIC_URL={self.public_url!r} must start with http:// or https://, "
+                                "e.g. http://localhost:8444.")
         if self.synthetic_seconds < 0:
             raise SettingsError(f"{ENV_PREFIX}SYNTHETIC_SECONDS must be >= 0, got {self.synthetic_seconds}.")
         if not (self.project_dir / "dbt_project.yml").is_file():

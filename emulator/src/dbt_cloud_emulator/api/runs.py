@@ -162,7 +162,7 @@ def _combine(status: int | None, status_in: list[int] | None) -> tuple[int, ...]
 
 
 def run_href(state: EmulatorState, run: Run) -> str:
-    return f"https://{state.settings.effective_public_host}/deploy/{run.account_id}/projects/{run.project_id}/runs/{run.id}/"
+    return f"{state.settings.effective_public_url}/deploy/{run.account_id}/projects/{run.project_id}/runs/{run.id}/"
 
 
 def runs_json(state: EmulatorState, found: list[Run], include: set[str]) -> list[dict[str, Any]]:

@@ -18,9 +18,10 @@ PYTHON_VERSION = "3.11"
 # Marks every process the runner starts (children inherit it), so `stop` can prove none is left.
 PROCESS_MARKER = "ASTRO_DBT_CLOUD_LOCAL_STATE"
 
-# The compose service name of the emulator in docker-compose.override.yml. Local mode has no
-# compose network, so airflow_settings.yaml hosts that name are applied as localhost.
+# The compose service names of the emulator and the mail sink in docker-compose.override.yml. Local
+# mode has no compose network, so airflow_settings.yaml hosts with those names are applied as localhost.
 EMULATOR_SERVICE_NAME = "dbt-cloud-emulator"
+MAIL_SINK_SERVICE_NAME = "mail-sink"
 
 
 def _port(name: str, default: int) -> int:
@@ -39,6 +40,8 @@ class LocalConfig:
     emulator_port: int = field(default_factory=lambda: _port("DBT_CLOUD_EMULATOR_PORT", 8443))
     # The emulator's run pages (what "Monitor Job Run" opens), over plain HTTP: no certificate warning.
     emulator_web_port: int = field(default_factory=lambda: _port("DBT_CLOUD_EMULATOR_WEB_PORT", 8444))
+    # The local SMTP server that receives the DAGs' failure mail (local_runner/mail_sink.py).
+    smtp_port: int = field(default_factory=lambda: _port("LOCAL_SMTP_PORT", 8025))
     state_dir: Path = field(default_factory=lambda: Path(os.environ.get("LOCAL_STATE_DIR", PROJECT_ROOT / ".state")).resolve())
     # A laptop-sized LocalExecutor: Airflow's default parallelism starts 32 worker processes.
     parallelism: int = 4
@@ -47,7 +50,8 @@ class LocalConfig:
     @classmethod
     def isolated(cls, state_dir: Path, **overrides) -> LocalConfig:
         """For tests and benches: its own state folder and free ports, never those of `make start`."""
-        ports = {"airflow_port": free_port(), "emulator_port": free_port(), "emulator_web_port": free_port()}
+        ports = {"airflow_port": free_port(), "emulator_port": free_port(), "emulator_web_port": free_port(),
+                 "smtp_port": free_port()}
         return cls(state_dir=state_dir, **{**ports, **overrides})
 
     @property
@@ -66,6 +70,16 @@ class LocalConfig:
     @property
     def warehouse_dir(self) -> Path:
         return self.state_dir / "warehouse"
+
+    @property
+    def maildir(self) -> Path:
+        """Where the mail sink keeps what it receives (a Maildir: one file per message in new/)."""
+        return self.state_dir / "mail"
+
+    @property
+    def service_ports(self) -> dict[str, int]:
+        """The port on this machine of each compose service that airflow_settings.yaml names."""
+        return {EMULATOR_SERVICE_NAME: self.emulator_port, MAIL_SINK_SERVICE_NAME: self.smtp_port}
 
     @property
     def logs_dir(self) -> Path:

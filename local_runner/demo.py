@@ -37,7 +37,7 @@ def _point_provider_at_stack(cfg: LocalConfig) -> None:
         conn = next((c for c in loaded.connections if c["conn_id"] == settings.conn_id), None)
         if conn is None:
             raise DemoError(f"No connection {settings.conn_id!r}: add it to airflow_settings.yaml or set {variable} in .env.")
-        host = settings_file.local_host(conn.get("conn_host"), cfg.emulator_port)
+        host, _ = settings_file.local_address(conn.get("conn_host"), None, cfg.service_ports)
         os.environ[variable] = json.dumps({"conn_type": "dbt_cloud", "host": host, "login": str(conn["conn_login"]),
                                            "password": conn["conn_password"]})
 

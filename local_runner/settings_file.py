@@ -7,13 +7,13 @@ literal values (no ${VAR} interpolation), connections, variables and pools, crea
 from __future__ import annotations
 
 import json
+from collections.abc import Mapping
 from dataclasses import dataclass
 from pathlib import Path
 
 import requests
 import yaml
 
-from local_runner.config import EMULATOR_SERVICE_NAME
 
 SECTIONS = {
     "connections": {"required": ("conn_id", "conn_type"),
@@ -82,11 +82,16 @@ def _entries(name: str, key: str, raw) -> list[dict]:
     return entries
 
 
-def local_host(host: str | None, emulator_port: int) -> str | None:
-    """The compose service name of the emulator means this machine in local mode."""
-    if host and host.split(":")[0] == EMULATOR_SERVICE_NAME:
-        return f"localhost:{emulator_port}"
-    return host
+def local_address(host: str | None, port: int | None, service_ports: Mapping[str, int]) -> tuple[str | None, int | None]:
+    """A compose service's name (the emulator's, the mail sink's) means this machine in local mode,
+    on the port local mode gives that service: in the host (`name:port`) or in the port field."""
+    name, with_port, _ = (host or "").partition(":")
+    if name not in service_ports:
+        return host, port
+    local_port = service_ports[name]
+    if with_port:
+        return f"localhost:{local_port}", port
+    return "localhost", None if port is None else local_port
 
 
 def _upsert(session: requests.Session, base: str, collection: str, key: str, body: dict) -> str:
@@ -103,16 +108,17 @@ def _upsert(session: requests.Session, base: str, collection: str, key: str, bod
     return action
 
 
-def apply(settings: AirflowSettings, session: requests.Session, base: str, emulator_port: int) -> list[str]:
+def apply(settings: AirflowSettings, session: requests.Session, base: str, service_ports: Mapping[str, int]) -> list[str]:
     done = []
     for c in settings.connections:
         extra = c.get("conn_extra")
+        host, port = local_address(c.get("conn_host"), None if c.get("conn_port") in (None, "") else int(c["conn_port"]),
+                                   service_ports)
         body = {
-            "connection_id": c["conn_id"], "conn_type": c["conn_type"],
-            "host": local_host(c.get("conn_host"), emulator_port), "schema": c.get("conn_schema"),
+            "connection_id": c["conn_id"], "conn_type": c["conn_type"], "host": host, "port": port,
+            "schema": c.get("conn_schema"),
             "login": None if c.get("conn_login") is None else str(c["conn_login"]),
             "password": None if c.get("conn_password") is None else str(c["conn_password"]),
-            "port": None if c.get("conn_port") in (None, "") else int(c["conn_port"]),
             "extra": json.dumps(extra) if isinstance(extra, dict) else extra,
             "description": c.get("conn_description"),
         }

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import subprocess
 
-from local_runner import airflow, emulator, ports, settings_file
+from local_runner import airflow, emulator, mail_sink, ports, settings_file
 from local_runner.config import LocalConfig
 from local_runner.emulator import StartError
 from local_runner.install import say
@@ -12,7 +12,7 @@ from local_runner.processes import Component, marked_processes, running_pid, spa
 
 
 def all_components(cfg: LocalConfig) -> list[Component]:
-    return [emulator.component(cfg), *airflow.components(cfg)]
+    return [emulator.component(cfg), mail_sink.component(cfg), *airflow.components(cfg)]
 
 
 def _check_port(port: int, what: str, variable: str) -> None:
@@ -31,6 +31,11 @@ def start(cfg: LocalConfig) -> None:
             say(f"Starting the dbt Cloud emulator on {cfg.emulator_url}")
             started.append(emulator.component(cfg))
             emulator.start(cfg)
+        if running_pid(cfg, mail_sink.component(cfg)) is None:
+            _check_port(cfg.smtp_port, "the mail sink", "LOCAL_SMTP_PORT")
+            say(f"Starting the mail sink (SMTP) on localhost:{cfg.smtp_port}: failure mail lands in {cfg.maildir}/new/")
+            started.append(mail_sink.component(cfg))
+            mail_sink.start(cfg)
         env = airflow.environment(cfg)
         missing = [c for c in airflow.components(cfg) if running_pid(cfg, c) is None]
         if missing:
@@ -44,7 +49,7 @@ def start(cfg: LocalConfig) -> None:
                 started.append(comp)
         say(f"Waiting for {cfg.airflow_url}/api/v2/monitor/health to report healthy")
         airflow.wait_healthy(cfg, {c.name: running_pid(cfg, c) or 0 for c in airflow.components(cfg)})
-        for line in settings_file.apply(settings, airflow.api_session(cfg), cfg.airflow_url, cfg.emulator_port):
+        for line in settings_file.apply(settings, airflow.api_session(cfg), cfg.airflow_url, cfg.service_ports):
             say(f"airflow_settings.yaml: {line}")
     except (StartError, settings_file.SettingsError) as exc:
         for comp in reversed(started):
@@ -53,6 +58,7 @@ def start(cfg: LocalConfig) -> None:
     print(f"""
 Airflow is running at {cfg.airflow_url}  (log in as admin / admin)
 dbt Cloud emulator at {cfg.emulator_url}  (its run pages, opened by Airflow's "Monitor Job Run" link: {cfg.emulator_web_url})
+Failure mail (SMTP on localhost:{cfg.smtp_port}): one file per message in {cfg.maildir}/new/
 Logs: make logs    Status: make status    Stop: make stop""", flush=True)
 
 

@@ -110,6 +110,29 @@ def dbt_cloud(emulator, airflow_db, monkeypatch) -> DbtCloudApi:
 
 
 @pytest.fixture
+def mail_sink(emulator, monkeypatch):
+    """The mail sink `make start` runs, on a free port; the DAGs' smtp_default connection and the
+    alert Variable point at it through environment variables, as a user's .env would. Yields its
+    Maildir (one message per failure mail)."""
+    import json
+    import mailbox
+
+    from local_runner import mail_sink as sink
+    from local_runner.processes import stop
+
+    cfg = emulator.cfg
+    sink.start(cfg)
+    monkeypatch.setenv("AIRFLOW_CONN_SMTP_DEFAULT", json.dumps({
+        "conn_type": "smtp", "host": "localhost", "port": cfg.smtp_port,
+        "extra": {"from_email": "airflow@localhost", "disable_ssl": True, "disable_tls": True}}))
+    monkeypatch.setenv("AIRFLOW_VAR_DBT_CLOUD_ALERT_EMAIL", "data-platform@localhost")
+    try:
+        yield mailbox.Maildir(cfg.maildir, create=False)
+    finally:
+        stop(cfg, sink.component(cfg))
+
+
+@pytest.fixture
 def callback_log():
     """What the failure callback logged, caught on its own logger: dag.test() sets up Airflow's
     logging when it first runs, which can replace the root handlers that `caplog` relies on."""

@@ -17,6 +17,7 @@ _PUBLIC = {
     "ResilientDbtCloudHook": "hook",
     "DEFAULT_ARGS": "defaults",
     "report_dbt_cloud_failure": "callbacks",
+    "DbtCloudFailureNotifier": "callbacks",
     "settings": "config",
     "DbtCloudSettings": "config",
     "DbtCloudSettingsError": "config",

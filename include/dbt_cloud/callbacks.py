@@ -1,12 +1,23 @@
-"""A task callback that says where a dbt Cloud run failed: its link, failed steps and dbt nodes."""
+"""What a dbt Cloud task's failure adds to what the provider logs: the run's link and the dbt nodes
+that failed. Logged on every failed try; on the task's final failure, also sent through Airflow's
+notifiers: mail (the smtp provider's SmtpNotifier) and, when its connection is set, Slack.
+
+The provider (4.10+, `log_job_run_failure_details`) already logs the run's status, its message and
+each failed step with its log, so none of that is repeated here. Only ids, names, links and dbt
+messages are logged or sent: never the connection or its token.
+"""
 
 from __future__ import annotations
 
+import dataclasses
+import html
 import logging
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
-from airflow.sdk.exceptions import AirflowException
+from airflow.providers.common.compat.notifier import BaseNotifier
 from airflow.providers.dbt.cloud.hooks.dbt import DbtCloudJobRunStatus
+from airflow.sdk import Variable
+from airflow.sdk.exceptions import AirflowException
 
 from .artifacts import failed_nodes, get_artifact
 from .hook import ResilientDbtCloudHook
@@ -16,32 +27,95 @@ if TYPE_CHECKING:
 
 log = logging.getLogger(__name__)
 
+# Who gets the failure mail: comma-separated addresses in this Airflow Variable (airflow_settings.yaml
+# sets it for the local mail sink; set AIRFLOW_VAR_DBT_CLOUD_ALERT_EMAIL, or the Variable, elsewhere).
+ALERT_EMAIL_VARIABLE = "dbt_cloud_alert_email"
+SMTP_CONN_ID = "smtp_default"
 
-def report_dbt_cloud_failure(context: Context) -> None:
-    """Log the failed run's link, each failed step and the dbt nodes that failed in it.
 
-    Works for DbtCloudRunJobOperator and DbtCloudJobRunSensor (both keep the run id in
-    `run_id`); other tasks, and dbt Cloud tasks that failed before a run started, are ignored.
-    Only ids, names and dbt messages are logged: never the connection or its token.
-    """
+@dataclasses.dataclass(frozen=True)
+class RunFailure:
+    """A failed dbt Cloud run as a person acts on it: where to look, and which dbt nodes broke."""
+
+    run_id: int
+    status: str
+    href: str
+    nodes: tuple[dict[str, Any], ...]  # run_results.json entries of the failed nodes
+
+    def node_lines(self) -> list[str]:
+        return [f"dbt node {node['unique_id']}: {node['status']}: {node.get('message')}" for node in self.nodes]
+
+
+def find_run_failure(context: Context) -> RunFailure | None:
+    """The failed run of a DbtCloudRunJobOperator or DbtCloudJobRunSensor task (both keep its id in
+    `run_id`); None for other tasks and for dbt Cloud tasks that failed before a run started."""
     task = context["task"]
     run_id = getattr(task, "run_id", None)
     if run_id is None:
-        return
-    run_id = int(run_id)
-    account_id = task.account_id
+        return None
+    run_id, account_id = int(run_id), task.account_id
     hook = ResilientDbtCloudHook(task.dbt_cloud_conn_id)
     run = hook.get_job_run(run_id=run_id, account_id=account_id, include_related=["run_steps"]).json()["data"]
-    log.error("dbt Cloud run %s is %s: %s", run_id, run["status_humanized"], run["href"])
-
+    nodes: list[dict[str, Any]] = []
     for step in run.get("run_steps") or []:
         if step["status"] != DbtCloudJobRunStatus.ERROR.value:
             continue
-        log.error("dbt Cloud run %s failed at step %s: %s: %s", run_id, step["index"], step["name"], step["status_message"])
         try:
             run_results = get_artifact(hook, run_id, "run_results.json", account_id=account_id, step=step["index"])
         except AirflowException as error:  # e.g. the step failed before dbt wrote run_results.json
             log.warning("No run_results.json for step %s of run %s (%s)", step["index"], run_id, error)
             continue
-        for node in failed_nodes(run_results):
-            log.error("dbt node %s: %s: %s", node["unique_id"], node["status"], node.get("message"))
+        nodes.extend(failed_nodes(run_results))
+    return RunFailure(run_id=run_id, status=run["status_humanized"], href=run["href"], nodes=tuple(nodes))
+
+
+def _log(failure: RunFailure) -> None:
+    log.error("dbt Cloud run %s is %s: %s", failure.run_id, failure.status, failure.href)
+    for line in failure.node_lines():
+        log.error("%s", line)
+
+
+def report_dbt_cloud_failure(context: Context) -> None:
+    """Log the failed run's link and failing dbt nodes (for on_retry_callback: no message is sent)."""
+    failure = find_run_failure(context)
+    if failure is not None:
+        _log(failure)
+
+
+class DbtCloudFailureNotifier(BaseNotifier):
+    """on_failure_callback: log as report_dbt_cloud_failure does, then send the same by mail to the
+    addresses in the Variable dbt_cloud_alert_email, through the SMTP connection `smtp_conn_id`."""
+
+    def __init__(self, *, smtp_conn_id: str = SMTP_CONN_ID, alert_email_variable: str = ALERT_EMAIL_VARIABLE) -> None:
+        super().__init__()
+        self.smtp_conn_id = smtp_conn_id
+        self.alert_email_variable = alert_email_variable
+
+    def notify(self, context: Context) -> None:
+        failure = find_run_failure(context)
+        if failure is None:
+            return
+        _log(failure)
+        ti = context["ti"]
+        subject = f"dbt Cloud run {failure.run_id} {failure.status}: {ti.dag_id}.{ti.task_id}"
+        self._mail(context, subject, failure)
+
+    def _mail(self, context: Context, subject: str, failure: RunFailure) -> None:
+        from airflow.providers.smtp.notifications.smtp import SmtpNotifier
+
+        recipients = Variable.get(self.alert_email_variable, default=None)
+        if not recipients:
+            log.info("No failure mail sent: set the Airflow Variable %s (e.g. AIRFLOW_VAR_%s=you@example.com).",
+                     self.alert_email_variable, self.alert_email_variable.upper())
+            return
+        ti = context["ti"]
+        lines = [f"Task {ti.dag_id}.{ti.task_id} (try {ti.try_number}) failed.",
+                 f'dbt Cloud run {failure.run_id} is {failure.status}: <a href="{html.escape(failure.href)}">{html.escape(failure.href)}</a>',
+                 *(html.escape(line) for line in failure.node_lines())]
+        # ASCII with character references, sent as 7-bit text: the raw message reads as it is, in
+        # the local mail sink's files too (utf-8 would be base64-encoded).
+        body = "\n".join(f"<p>{line}</p>" for line in lines).encode("ascii", "xmlcharrefreplace").decode()
+        SmtpNotifier(to=[address.strip() for address in recipients.split(",") if address.strip()],
+                     subject=subject.encode("ascii", "replace").decode(), html_content=body,
+                     smtp_conn_id=self.smtp_conn_id, mime_charset="us-ascii").notify(context)
+        log.info("Failure mail for run %s sent to %s.", failure.run_id, recipients)

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from datetime import timedelta
 
-from .callbacks import report_dbt_cloud_failure
+from .callbacks import DbtCloudFailureNotifier, report_dbt_cloud_failure
 from .config import settings
 
 DEFAULT_ARGS = {
@@ -25,7 +25,9 @@ DEFAULT_ARGS = {
     "retry_delay": timedelta(minutes=2),
     # A hard stop for any task; when it kills a dbt Cloud task, the operator cancels the run.
     "execution_timeout": timedelta(hours=1),
-    # Every failed attempt logs the dbt Cloud run link and the step and dbt nodes that failed.
+    # Every failed attempt logs the dbt Cloud run link and the dbt nodes that failed (the provider
+    # logs the failed step); the final failure also mails them (the smtp_default connection, to the
+    # Variable dbt_cloud_alert_email): docs/notifications.md.
     "on_retry_callback": report_dbt_cloud_failure,
-    "on_failure_callback": report_dbt_cloud_failure,
+    "on_failure_callback": DbtCloudFailureNotifier(),
 }

@@ -20,7 +20,8 @@ def new_runs(dbt_cloud, before: set[int]) -> list[dict]:
     return [run for run in dbt_cloud.runs(RETRY_JOB) if run["id"] not in before]
 
 
-def test_a_failed_run_fails_the_task_and_the_log_names_the_failing_node(dbt_cloud, emulator, callback_log):
+def test_a_failed_run_fails_the_task_and_its_link_and_failing_nodes_are_logged_and_mailed(
+        dbt_cloud, emulator, callback_log, mail_sink):
     dbt_cloud.reset_job(RETRY_JOB)
     before = {run["id"] for run in dbt_cloud.runs(RETRY_JOB)}
     dag = load_dag("dbt_cloud_retry_from_failure")
@@ -33,15 +34,25 @@ def test_a_failed_run_fails_the_task_and_the_log_names_the_failing_node(dbt_clou
     [run] = new_runs(dbt_cloud, before)
     run = dbt_cloud.run(run["id"])
     assert run["status"] == 20
-    [failed_step] = [step for step in run["run_steps"] if step["status"] == 20]
     failing_nodes = [uid for uid, status in dbt_cloud.results_by_node(run["id"]).items() if status in FAILED]
     assert failing_nodes
-    # The failure callback: the run link, the failed step, and each failing dbt node with its status.
+    # The failure callback adds what the provider does not log: the run link and each failing dbt node.
     assert run["href"] in log
-    assert f"failed at step {failed_step['index']}: {failed_step['name']}" in log
     for uid in failing_nodes:
         assert f"dbt node {uid}: error" in log
     assert emulator.token not in log
+
+    # The task's final failure is mailed, through the smtp provider, to the local mail sink.
+    mails = list(mail_sink)
+    assert len(mails) == 1, f"expected one failure mail in the mail sink, got {len(mails)}"
+    [mail] = mails
+    assert mail["To"] == "data-platform@localhost"
+    assert mail["Subject"] == f"dbt Cloud run {run['id']} Error: dbt_cloud_retry_from_failure.build_with_late_data"
+    [body] = [part.get_payload(decode=True).decode() for part in mail.walk() if part.get_content_type() == "text/html"]
+    assert f'<a href="{run["href"]}">' in body
+    for uid in failing_nodes:
+        assert f"dbt node {uid}: error" in body
+    assert emulator.token not in mail.as_string()
 
 
 def test_the_retry_rebuilds_only_the_failed_and_skipped_nodes(dbt_cloud):

@@ -50,6 +50,24 @@ def test_every_dag_imports_with_the_emulator_demo_ids(local_stack):
     assert {Path(d["fileloc"]).name for d in dags} == set(dag_files)
 
 
+def test_start_runs_the_mail_sink_that_smtp_default_points_at(local_stack):
+    import mailbox
+    import smtplib
+    from email.message import EmailMessage
+
+    from local_runner import airflow
+
+    session = airflow.api_session(local_stack)
+    conn = session.get(f"{local_stack.airflow_url}/api/v2/connections/smtp_default", timeout=10).json()
+    assert (conn["conn_type"], conn["host"], conn["port"]) == ("smtp", "localhost", local_stack.smtp_port)
+    to = session.get(f"{local_stack.airflow_url}/api/v2/variables/dbt_cloud_alert_email", timeout=10).json()["value"]
+    message = EmailMessage()
+    message["From"], message["To"], message["Subject"] = "airflow@localhost", to, "through smtp_default"
+    with smtplib.SMTP(conn["host"], conn["port"], timeout=10) as smtp:
+        smtp.send_message(message)
+    assert [m["Subject"] for m in mailbox.Maildir(local_stack.maildir, create=False)] == ["through smtp_default"]
+
+
 def test_start_twice_is_harmless(local_stack, capsys):
     from local_runner import stack
     from local_runner.processes import running_pid

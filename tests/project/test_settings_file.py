@@ -38,7 +38,10 @@ def test_missing_file_and_empty_sections_mean_nothing_to_apply(tmp_path):
     assert _load(tmp_path, "airflow:\n  connections:\n  pools: []\n") == settings_file.AirflowSettings([], [], [])
 
 
-def test_emulator_service_host_means_localhost_in_local_mode():
-    assert settings_file.local_host("dbt-cloud-emulator:8443", 9443) == "localhost:9443"
-    assert settings_file.local_host("cloud.getdbt.com", 9443) == "cloud.getdbt.com"
-    assert settings_file.local_host(None, 9443) is None
+def test_compose_service_hosts_mean_localhost_on_their_local_ports():
+    ports = {"dbt-cloud-emulator": 9443, "mail-sink": 9025}
+    assert settings_file.local_address("dbt-cloud-emulator:8443", None, ports) == ("localhost:9443", None)
+    assert settings_file.local_address("mail-sink", 8025, ports) == ("localhost", 9025)
+    assert settings_file.local_address("cloud.getdbt.com", None, ports) == ("cloud.getdbt.com", None)
+    assert settings_file.local_address("smtp.example.com", 587, ports) == ("smtp.example.com", 587)
+    assert settings_file.local_address(None, None, ports) == (None, None)

@@ -67,7 +67,7 @@ def test_steps_that_are_not_dbt_commands_are_refused_with_the_fix(dbt_cloud, cap
     assert re.search(r"400:Bad Request: dbt Cloud says .steps_override entries must be dbt commands", task_log), task_log[-3000:]
 
 
-def test_a_dbt_command_dbt_rejects_fails_the_run_and_the_log_shows_dbts_error(dbt_cloud, callback_log):
+def test_a_dbt_command_dbt_rejects_fails_the_run_and_the_log_shows_dbts_error(dbt_cloud, capfd):
     dag = load_dag("dbt_cloud_hourly_models")
     task = dag.get_task("build_hourly_models")
     task.steps_override, task.retries = ["dbt build --selekt tag:hourly"], 0
@@ -79,8 +79,9 @@ def test_a_dbt_command_dbt_rejects_fails_the_run_and_the_log_shows_dbts_error(db
     [run_id] = run_ids(dbt_cloud, [TAGGED]) - before
     run = dbt_cloud.run(run_id)
     assert run["status"] == 20
-    # The failure callback logs the failed step with dbt's own words, which name the fix.
-    assert "Error: No such option '--selekt'. (Did you mean one of: '--sample', '--select'" in callback_log(), callback_log()[-3000:]
+    # The provider logs the failed step with its log: dbt's own words, which name the fix.
+    task_log = capfd.readouterr().out
+    assert "Error: No such option '--selekt'. (Did you mean one of: '--sample', '--select'" in task_log, task_log[-3000:]
 
 
 def test_a_malformed_dotenv_line_is_named(tmp_path, caplog, capfd):

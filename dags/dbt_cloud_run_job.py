@@ -20,9 +20,9 @@ Use it whenever a dbt Cloud job must run at a point in an Airflow pipeline.
   one status call per 5 s. That is 10 calls a minute per waiting task; dbt Cloud allows about
   5,000 a minute per account, so raise it if you wait on hundreds of runs at once.
 - **timeout=30 minutes:** how long the task waits for the run (the provider's default is 7 days).
-  This job usually takes about 2 minutes, so 30 minutes means it is stuck (queued behind other
-  runs, a hung query): fail and alert instead of holding a worker slot for days. The timeout
-  only stops the waiting; the run itself keeps going in dbt Cloud, behind the link.
+  This job usually takes about 2 minutes, so 30 minutes means it is stuck: the task then fails
+  at once, without retries, naming the run, which goes on in dbt Cloud. `execution_timeout`
+  (1 h, `default_args`) instead cancels the run, and a retry starts a new one: docs/timeouts.md.
 - When a run fails, the task log shows the failed step and the dbt models or tests that failed
   (`include/dbt_cloud/callbacks.py`).
 - **Faults (every example DAG):** `ResilientDbtCloudRunJobOperator` (`include/dbt_cloud/operators.py`)

@@ -27,19 +27,21 @@ import time
 from dataclasses import dataclass, field
 
 import requests
+from airflow.providers.dbt.cloud.hooks.dbt import DbtCloudJobRunStatus as Status
 
 from bench import emulators, local_stack
 from bench.template_settings import operator_settings
 from local_runner import airflow
 from local_runner.config import LocalConfig
+from local_runner.demo_tenant import ACCOUNT_ID, SYNTHETIC_JOB_ID
 
 DAG_ID = "bench_capacity"
-SYNTHETIC_JOB_ID = 999
 SAMPLE_SECONDS = 2.0
 HELD_SECONDS = 3600  # synthetic runs wait this long unless released, which the bench does when it has measured
 STAGE_SECONDS_PER_TASK = 2.0  # a stage (or the wind-down) that starts tasks slower than this has stalled
 LIVE_STATES = ("scheduled", "queued", "running", "deferred")
-RUN_STATUS_NAMES = {10: "success", 20: "error", 30: "cancelled"}
+RUN_STATUS_NAMES = {Status.SUCCESS.value: "success", Status.ERROR.value: "error", Status.CANCELLED.value: "cancelled"}
+IN_PROGRESS = Status.NON_TERMINAL_STATUSES.value
 EXPECTED_TASK_STATE = {"success": "success", "error": "failed", "cancelled": "failed"}
 
 
@@ -110,7 +112,7 @@ class Probe:
                 return states
 
     def in_flight(self) -> int:
-        return self._runs_page(status__in="[1,2,3]", limit=1)["extra"]["pagination"]["total_count"]
+        return self._runs_page(status__in=str(list(IN_PROGRESS)), limit=1)["extra"]["pagination"]["total_count"]
 
     def runs_by_index(self, label: str) -> dict[int, dict]:
         """The experiment's dbt Cloud runs by index (read from each run's cause)."""
@@ -140,7 +142,8 @@ def _trigger(cfg: LocalConfig, session: requests.Session, experiment: Experiment
             raise RuntimeError(f"The stack has not loaded {DAG_ID} from bench/dags/ within 2 minutes.")
         time.sleep(1)
     session.patch(base, json={"is_paused": False}, timeout=10).raise_for_status()
-    conf = {"operator": experiment.operator, "runs": experiment.runs(start, stop)}
+    conf = {"operator": {**experiment.operator, "job_id": SYNTHETIC_JOB_ID, "account_id": ACCOUNT_ID},
+            "runs": experiment.runs(start, stop)}
     response = session.post(f"{base}/dagRuns", json={"logical_date": None, "conf": conf}, timeout=30)
     response.raise_for_status()
     return response.json()["dag_run_id"]
@@ -181,7 +184,7 @@ def run_experiment(cfg: LocalConfig, session: requests.Session, experiment: Expe
     # What was to be measured is measured: end every run in its planned state.
     runs = probe.runs_by_index(experiment.label)
     for index, run in runs.items():
-        if experiment.planned[index] == "cancelled" and run["status"] in (1, 2, 3):
+        if experiment.planned[index] == "cancelled" and run["status"] in IN_PROGRESS:
             emulator.api(probe.api, "POST", f"runs/{run['id']}/cancel/")
     emulator.release_synthetic_runs([run["id"] for index, run in runs.items() if experiment.planned[index] == "error"])
     wind_down_started = time.time()

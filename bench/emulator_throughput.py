@@ -3,9 +3,8 @@
 Closed loop: each client is a coroutine on one keep-alive HTTPS connection that sends the next
 request as soon as the last one is answered (aiohttp, in this process). The client shares the
 machine's 2 cores with the server, so the figures are a floor for what the server alone does; the
-server's CPU share is reported beside them. Supersedes emulator/devtools/bench_run_status.py
-(throughput only, no latency). With py-spy available, one more 100-client round is profiled and
-the functions with the most samples are reported.
+server's CPU share is reported beside them. With py-spy available, one more 100-client round is
+profiled and the functions with the most samples are reported.
 """
 
 from __future__ import annotations

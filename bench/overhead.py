@@ -31,10 +31,11 @@ from pathlib import Path
 
 from bench import emulators
 from bench.template_settings import MODE_SOURCES, ROOT
+from local_runner import demo_tenant
 
 MODES = tuple(MODE_SOURCES)
-DEMO_JOB_ID = 111
-SYNTHETIC_JOB_ID = 999
+DEMO_JOB_ID = demo_tenant.BUILD_ALL_JOB_ID
+SYNTHETIC_JOB_ID = demo_tenant.SYNTHETIC_JOB_ID
 
 
 def migrated_airflow_home(where: Path) -> Path:

@@ -15,9 +15,9 @@ import os
 import sys
 
 from bench.template_settings import ROOT, operator_settings
+from local_runner.demo_tenant import ACCOUNT_ID
 
 BENCH_DAGS = ROOT / "bench" / "dags"  # the caller sets AIRFLOW__CORE__DAGS_FOLDER to it
-ACCOUNT_ID = 12345
 WARMUP_DAG_ID = "bench_overhead_warmup"
 
 

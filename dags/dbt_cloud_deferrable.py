@@ -1,24 +1,20 @@
 """
 ### Wait for dbt Cloud without holding a worker slot
 
-A dbt Cloud job can run for minutes or hours. A normal operator sleeps in a worker slot the
-whole time; a **deferrable** one hands the waiting to Airflow's triggerer (one async process
-that polls thousands of runs cheaply) and frees the slot until the run ends. Use this when
-dbt Cloud jobs are long, or many run at once, and worker slots are scarce. It needs a running
-triggerer (`astro dev start` and `make start` run one).
+**What:** a deferrable task hands the waiting to Airflow's triggerer (one async process that polls
+thousands of runs cheaply) and frees its worker slot until the run ends.
 
-Two equivalent forms, side by side:
+**When:** dbt Cloud jobs are long, or many run at once, and worker slots are scarce. It needs a
+running triggerer (`astro dev start` and `make start` run one).
 
-- `run_job_deferrable`: `DbtCloudRunJobOperator(deferrable=True)`: trigger and wait in one task.
-- `trigger_job` >> `wait_for_job`: trigger with `wait_for_termination=False` (the task ends as
-  soon as the run is created and returns its id), then `DbtCloudJobRunSensor(deferrable=True)`
-  waits for that run. Use it to do other work between triggering and waiting, or to wait for a
-  run with a different timeout, retries or pool than the trigger.
+**How:** two equivalent forms, side by side:
+- `run_job_deferrable`: `deferrable=True` on the operator: trigger and wait in one task.
+- `trigger_job` >> `wait_for_job`: trigger with `wait_for_termination=False` (the task returns
+  the run id at once), then a deferrable `ResilientDbtCloudJobRunSensor` waits for that run. Use
+  it to do other work in between, or to wait with its own timeout, retries or pool.
 
-(Here through the template's `Resilient...` subclasses of both: same arguments, plus the fault
-handling described in `dbt_cloud_run_job`; in deferrable mode, stopping the task cancels its run.)
-Both poll every 6 s (see `dbt_cloud_run_job` for why). Both runs start together; dbt Cloud
-queues the second run of the same job behind the first, and the waiting tasks simply wait longer.
+The operator polls every 6 s (`check_interval`, `default_args`), the sensor every 10 s
+(`poke_interval`). Stopping the deferred operator cancels its run; the sensor only watches.
 """
 
 from __future__ import annotations

@@ -1,24 +1,21 @@
 """
 ### ELT: extract, load, transform in dbt Cloud, then consume
 
-The everyday shape of a pipeline around dbt Cloud: Airflow moves raw data into the warehouse,
-dbt Cloud transforms it, and Airflow hands the result to whoever needs it. Airflow owns the
-order, so the transformation starts as soon as the data has landed (not at a fixed time that
-hopes the load is done), and the consumer only runs on a successful transformation.
+**What:** the everyday pipeline around dbt Cloud: Airflow lands raw data, dbt Cloud transforms it,
+Airflow hands the result on. The transformation starts as soon as the data has landed, and the
+consumer runs only after a successful transformation.
 
-1. `extract_orders` pulls the new orders from the source (here: made up, numbered after the
-   last order landed).
-2. `load_orders` lands them as `landing/orders/<dag run>.csv` in the warehouse folder.
-   The file name is per DAG run, so a retry rewrites the same file instead of duplicating rows.
-3. `transform_orders` runs the dbt Cloud job (`DBT_CLOUD_JOB_ID`): `stg_landed_orders` reads
-   the landed files, `landed_daily_revenue` aggregates them and exports
+**When:** your dbt models read data that an Airflow task loads.
+
+**How:**
+1. `extract_orders` makes up new orders (numbered after the last one landed).
+2. `load_orders` lands them as `landing/orders/<dag run>.csv`: a retry rewrites the same file.
+3. `transform_orders` runs the dbt Cloud job (`DBT_CLOUD_JOB_ID`), which exports
    `exports/landed_daily_revenue.csv`.
-4. `check_orders_exported` is the consumer: it reads the export and checks today's delivery is
-   in it (the day's row includes the delivery's time, orders and revenue).
+4. `check_orders_exported` checks today's delivery is in the export.
 
-Locally the "warehouse" is the folder `LOCAL_WAREHOUSE_DIR` shared with the emulator's DuckDB
-project. With real dbt Cloud, replace `load_orders` and `check_orders_exported` with your
-loader (S3, Snowflake, BigQuery operators...) and your consumer; the shape stays.
+Locally the warehouse is the folder `LOCAL_WAREHOUSE_DIR`, shared with the emulator's DuckDB
+project. With real dbt Cloud, replace the load and the check with your own loader and consumer.
 """
 
 from __future__ import annotations

@@ -1,21 +1,19 @@
 """
 ### See each dbt model's outcome in Airflow, as tasks and assets
 
-A dbt Cloud job is one task in Airflow: green or red for hundreds of models. This DAG opens the
-run's artifacts after it finishes and brings the models into Airflow:
+**What:** a dbt Cloud job is one task in Airflow. This DAG opens the run's artifacts and brings
+each model into Airflow: one mapped task per model, and an asset event per model built.
 
+**When:** people watch Airflow, not dbt Cloud, or other DAGs should start when one model is fresh.
+
+**How:**
 1. `build_models` runs the job (`DBT_CLOUD_JOB_ID`).
-2. `collect_model_results` downloads `run_results.json` (what happened to each node) and
-   `manifest.json` (the node's name and table) with `DbtCloudHook.get_job_run_artifact`, from
-   each step that ran `dbt build`/`run`/`test`/... (the default, last step is often
-   `dbt docs generate`, whose results only say each model compiled). It runs even when the
-   job failed (`trigger_rule=all_done`), which is when it matters most.
-3. `record_model` is mapped: one task instance per model, named after it, that succeeds,
-   fails or is skipped as the model did in dbt, with the error message in its log.
-4. Each model that built emits an **asset event** for `dbt-cloud://<account>/<unique_id>`
-   (through the `dbt_cloud_models` asset alias, so new models need no code change), with rows
-   affected, build time and the run link as event metadata. Any DAG can be scheduled on one
-   model: see `dbt_cloud_orders_consumer`.
+2. `collect_model_results` reads `run_results.json` and `manifest.json` of each step that ran
+   `dbt build`/`run`/`test`, even when the job failed (`trigger_rule=all_done`).
+3. `record_model` (mapped, named after each model) succeeds, fails or is skipped as the model did.
+4. Each model built emits an asset event for `dbt-cloud://<account>/<unique_id>` (through the
+   `dbt_cloud_models` alias) with rows affected, build time and the run link: see
+   `dbt_cloud_orders_consumer`.
 """
 
 from __future__ import annotations

@@ -1,23 +1,20 @@
 """
 ### Rerun a failed dbt Cloud job from the point of failure
 
-When a dbt Cloud run fails halfway (a source arrived late, a warehouse hiccup), running the
-whole job again rebuilds every model that already succeeded. With `retry_from_failure=True`,
-an Airflow **retry** of the task calls dbt Cloud's "rerun" endpoint instead of "run": dbt Cloud
-runs `dbt retry`, which rebuilds only the nodes that failed and the nodes that were skipped
-because of them, reusing the failed run's results for everything else.
+**What:** with `retry_from_failure=True`, an Airflow **retry** calls dbt Cloud's rerun endpoint:
+dbt Cloud runs `dbt retry`, rebuilding only the nodes that failed and those skipped because of
+them, and reusing the failed run's results for the rest.
 
-- **retries >= 1 is required:** the provider only asks for a rerun when the task is retried
-  (try number > 1) and the job's latest run ended in error. On the first try, or if the latest
-  run succeeded, it triggers a normal run. Without retries the option does nothing.
-- **retry_delay=30 s:** the retry is cheap (only the failed part reruns), so it can come soon;
-  set it to how long the late data or the hiccup usually takes to clear.
+**When:** a job fails halfway for a passing reason (late data, a warehouse hiccup) and rebuilding
+everything again costs time or money.
+
+**How:**
+- `retries >= 1` is required: the rerun happens only on a retry, after a run that ended in error.
+- `retry_delay=30 s`: set it to how long the passing cause usually takes to clear.
 - `steps_override`, `schema_override` and `additional_run_config` are ignored on a rerun.
 
-Demo: the emulator's job 333 (`DBT_CLOUD_RETRY_JOB_ID`) fails its first run on purpose: the FX
-rates it needs have not landed yet, so `stg_fx_rates` errors and the models after it are
-skipped. The rates then land, and the Airflow retry rebuilds just those nodes. Reset the demo
-with `POST /_emulator/jobs/333/reset` on the emulator.
+Demo: the emulator's job `DBT_CLOUD_RETRY_JOB_ID` fails its first run (its FX rates have not
+landed), then the retry rebuilds just those nodes. Reset it: `POST /_emulator/jobs/<id>/reset`.
 """
 
 from __future__ import annotations

@@ -29,7 +29,7 @@ class DemoError(RuntimeError):
 def _point_provider_at_stack(cfg: LocalConfig) -> None:
     """This process uses the same environment and dbt Cloud connection as the Airflow tasks."""
     os.environ.update(airflow.environment(cfg))
-    from include.dbt_cloud.settings import settings
+    from include.dbt_cloud.config import settings
 
     variable = f"AIRFLOW_CONN_{settings.conn_id.upper()}"
     if variable not in os.environ:
@@ -48,7 +48,7 @@ def _preflight():
     warnings.simplefilter("ignore")
     from airflow.providers.dbt.cloud.hooks.dbt import DbtCloudHook
 
-    from include.dbt_cloud.settings import DbtCloudSettingsError, settings
+    from include.dbt_cloud.config import DbtCloudSettingsError, settings
 
     try:
         account_id, job_id = settings.account_id, settings.job_id

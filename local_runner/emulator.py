@@ -13,13 +13,11 @@ import urllib.request
 from dataclasses import dataclass
 from pathlib import Path
 
+from local_runner import demo_tenant
 from local_runner.config import LocalConfig
 from local_runner.processes import Component, alive, log_tail, running_pid, spawn, stop, stop_group
 
 HEALTH_PATH = "/_emulator/health"
-# The demo tenant's account and token (emulator/jobs.yaml; airflow_settings.yaml uses the same).
-DEMO_ACCOUNT_ID = 12345
-DEMO_TOKEN = "dbtc_emulator_local_token"
 
 
 class StartError(RuntimeError):
@@ -104,8 +102,8 @@ class EmulatorProcess:
     """A handle on the emulator of one LocalConfig: its addresses, credentials and controls."""
 
     cfg: LocalConfig
-    token: str = DEMO_TOKEN
-    account_id: int = DEMO_ACCOUNT_ID
+    token: str = demo_tenant.TOKEN
+    account_id: int = demo_tenant.ACCOUNT_ID
 
     @property
     def port(self) -> int:

@@ -15,7 +15,7 @@ import requests
 from dotenv import dotenv_values
 
 from local_runner.config import LocalConfig
-from local_runner.emulator import DEMO_ACCOUNT_ID, DEMO_TOKEN
+from local_runner.emulator import DEMO_ACCOUNT_ID, DEMO_TOKEN, is_healthy
 from local_runner.install import ROOT, client_venv
 
 JOBS_FILE = ROOT / "dbt_cloud_jobs.yml"
@@ -31,6 +31,9 @@ def connection(settings: dict[str, str], cfg: LocalConfig) -> tuple[dict[str, st
     """(the client's environment, the jobs file's variables) for .env's connection."""
     raw = settings.get("AIRFLOW_CONN_DBT_CLOUD_DEFAULT")
     if not raw:
+        if not is_healthy(cfg):
+            raise SystemExit(f"The dbt Cloud emulator does not answer at {cfg.emulator_url}: run `make start` first "
+                             "(or set AIRFLOW_CONN_DBT_CLOUD_DEFAULT in .env to use real dbt Cloud).")
         env = {"DBT_BASE_URL": cfg.emulator_url, "DBT_API_KEY": DEMO_TOKEN,
                "REQUESTS_CA_BUNDLE": str(cfg.trust_bundle)}
         return env, {"account_id": DEMO_ACCOUNT_ID, "project_id": EMULATOR_PROJECT_ID,

@@ -1,6 +1,6 @@
 """Bench-only DAG for the capacity benchmark: N mapped DbtCloudRunJobOperator tasks, one per dbt Cloud run.
 
-bench/capacity.py triggers it with conf {"operator": {check_interval, timeout, deferrable},
+bench/capacity.py triggers it with conf {"operator": {check_interval, timeout, deferrable, job_id, account_id},
 "runs": [{"trigger_reason": ..., "additional_run_config": {...}}, ...]}: one mapped task per run,
 each with the template's operator settings and its own cause (which says how its run should end).
 """
@@ -12,9 +12,6 @@ from datetime import datetime
 from airflow.providers.dbt.cloud.operators.dbt import DbtCloudRunJobOperator
 from airflow.sdk import dag, get_current_context, task
 
-SYNTHETIC_JOB_ID = 999  # emulator/jobs.yaml: steps only wait, no dbt, no run slot
-ACCOUNT_ID = 12345
-
 
 @dag(schedule=None, start_date=datetime(2025, 1, 1), catchup=False, max_active_tasks=1024, tags=["bench"],
      default_args={"retries": 0})
@@ -24,9 +21,7 @@ def bench_capacity():
         conf = get_current_context()["dag_run"].conf
         return [{**conf["operator"], **run} for run in conf["runs"]]
 
-    DbtCloudRunJobOperator.partial(task_id="run_job", job_id=SYNTHETIC_JOB_ID, account_id=ACCOUNT_ID).expand_kwargs(
-        planned_runs()
-    )
+    DbtCloudRunJobOperator.partial(task_id="run_job").expand_kwargs(planned_runs())
 
 
 bench_capacity()

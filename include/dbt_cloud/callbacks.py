@@ -1,6 +1,7 @@
 """What a dbt Cloud task's failure adds to what the provider logs: the run's link and the dbt nodes
 that failed. Logged on every failed try; on the task's final failure, also sent through Airflow's
-notifiers: mail (the smtp provider's SmtpNotifier) and, when its connection is set, Slack.
+notifiers: mail (the smtp provider's SmtpNotifier) and, when its connection is set, Slack (the
+slack provider's SlackWebhookNotifier).
 
 The provider (4.10+, `log_job_run_failure_details`) already logs the run's status, its message and
 each failed step with its log, so none of that is repeated here. Only ids, names, links and dbt
@@ -16,8 +17,8 @@ from typing import TYPE_CHECKING, Any
 
 from airflow.providers.common.compat.notifier import BaseNotifier
 from airflow.providers.dbt.cloud.hooks.dbt import DbtCloudJobRunStatus
-from airflow.sdk import Variable
-from airflow.sdk.exceptions import AirflowException
+from airflow.sdk import BaseHook, Variable
+from airflow.sdk.exceptions import AirflowException, AirflowNotFoundException
 
 from .artifacts import failed_nodes, get_artifact
 from .hook import ResilientDbtCloudHook
@@ -31,6 +32,8 @@ log = logging.getLogger(__name__)
 # sets it for the local mail sink; set AIRFLOW_VAR_DBT_CLOUD_ALERT_EMAIL, or the Variable, elsewhere).
 ALERT_EMAIL_VARIABLE = "dbt_cloud_alert_email"
 SMTP_CONN_ID = "smtp_default"
+# A Slack Incoming Webhook connection (type slackwebhook); when it exists, failures are posted there too.
+SLACK_CONN_ID = "slack_default"
 
 
 @dataclasses.dataclass(frozen=True)
@@ -83,13 +86,17 @@ def report_dbt_cloud_failure(context: Context) -> None:
 
 
 class DbtCloudFailureNotifier(BaseNotifier):
-    """on_failure_callback: log as report_dbt_cloud_failure does, then send the same by mail to the
-    addresses in the Variable dbt_cloud_alert_email, through the SMTP connection `smtp_conn_id`."""
+    """on_failure_callback: log as report_dbt_cloud_failure does, then send the same through Airflow's
+    notifiers: mail to the addresses in the Variable dbt_cloud_alert_email (SmtpNotifier, connection
+    `smtp_conn_id`), and a Slack message when the connection `slack_conn_id` exists
+    (SlackWebhookNotifier). A channel that fails is logged and does not stop the other."""
 
-    def __init__(self, *, smtp_conn_id: str = SMTP_CONN_ID, alert_email_variable: str = ALERT_EMAIL_VARIABLE) -> None:
+    def __init__(self, *, smtp_conn_id: str = SMTP_CONN_ID, alert_email_variable: str = ALERT_EMAIL_VARIABLE,
+                 slack_conn_id: str = SLACK_CONN_ID) -> None:
         super().__init__()
         self.smtp_conn_id = smtp_conn_id
         self.alert_email_variable = alert_email_variable
+        self.slack_conn_id = slack_conn_id
 
     def notify(self, context: Context) -> None:
         failure = find_run_failure(context)
@@ -97,10 +104,14 @@ class DbtCloudFailureNotifier(BaseNotifier):
             return
         _log(failure)
         ti = context["ti"]
-        subject = f"dbt Cloud run {failure.run_id} {failure.status}: {ti.dag_id}.{ti.task_id}"
-        self._mail(context, subject, failure)
+        headline = f"dbt Cloud run {failure.run_id} {failure.status}: {ti.dag_id}.{ti.task_id}"
+        for channel in (self._mail, self._slack):
+            try:
+                channel(context, headline, failure)
+            except Exception:  # one channel down must not silence the other
+                log.exception("Could not send the failure notification through %s", channel.__name__.lstrip("_"))
 
-    def _mail(self, context: Context, subject: str, failure: RunFailure) -> None:
+    def _mail(self, context: Context, headline: str, failure: RunFailure) -> None:
         from airflow.providers.smtp.notifications.smtp import SmtpNotifier
 
         recipients = Variable.get(self.alert_email_variable, default=None)
@@ -109,13 +120,29 @@ class DbtCloudFailureNotifier(BaseNotifier):
                      self.alert_email_variable, self.alert_email_variable.upper())
             return
         ti = context["ti"]
+        href = html.escape(failure.href)
         lines = [f"Task {ti.dag_id}.{ti.task_id} (try {ti.try_number}) failed.",
-                 f'dbt Cloud run {failure.run_id} is {failure.status}: <a href="{html.escape(failure.href)}">{html.escape(failure.href)}</a>',
+                 f'dbt Cloud run {failure.run_id} is {failure.status}: <a href="{href}">{href}</a>',
                  *(html.escape(line) for line in failure.node_lines())]
         # ASCII with character references, sent as 7-bit text: the raw message reads as it is, in
         # the local mail sink's files too (utf-8 would be base64-encoded).
         body = "\n".join(f"<p>{line}</p>" for line in lines).encode("ascii", "xmlcharrefreplace").decode()
         SmtpNotifier(to=[address.strip() for address in recipients.split(",") if address.strip()],
-                     subject=subject.encode("ascii", "replace").decode(), html_content=body,
+                     subject=headline.encode("ascii", "replace").decode(), html_content=body,
                      smtp_conn_id=self.smtp_conn_id, mime_charset="us-ascii").notify(context)
         log.info("Failure mail for run %s sent to %s.", failure.run_id, recipients)
+
+    def _slack(self, context: Context, headline: str, failure: RunFailure) -> None:
+        try:
+            BaseHook.get_connection(self.slack_conn_id)
+        except AirflowNotFoundException:
+            return  # Slack is opt-in: no connection, no message
+        from airflow.providers.slack.notifications.slack_webhook import SlackWebhookNotifier
+
+        def escaped(text: str) -> str:  # Slack's mrkdwn reserves &, < and >
+            return text.replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;")
+
+        text = "\n".join([f"*{escaped(headline)}*", f"<{failure.href}|Open run {failure.run_id}>",
+                          *(f"• {escaped(line)}" for line in failure.node_lines())])
+        SlackWebhookNotifier(slack_webhook_conn_id=self.slack_conn_id, text=text).notify(context)
+        log.info("Failure message for run %s posted to Slack (connection %s).", failure.run_id, self.slack_conn_id)

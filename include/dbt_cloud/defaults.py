@@ -6,6 +6,7 @@ from datetime import timedelta
 
 from .callbacks import DbtCloudFailureNotifier, report_dbt_cloud_failure
 from .config import settings
+from .hook import RETRY_POLICY
 
 DEFAULT_ARGS = {
     # Every dbt Cloud operator and sensor in a DAG picks these up: which connection, which account.
@@ -15,9 +16,9 @@ DEFAULT_ARGS = {
     # How often a waiting operator asks for the run's status (the provider's default is 60 s):
     # see dags/dbt_cloud_run_job.py for the measured trade-off.
     "check_interval": 6,
-    # The deferrable wait (the provider's async hook in the triggerer) retries 429 and 5xx answers
-    # 5 times, backing off from 2 s; the sync calls retry through include/dbt_cloud/hook.py.
-    "hook_params": {"retry_limit": 5, "retry_delay": 2},
+    # The one retry policy of API calls, sync and deferrable alike (include/dbt_cloud/hook.py):
+    # 8 attempts, backing off from 1 s; set hook_params on a task to change it there.
+    "hook_params": dict(RETRY_POLICY),
     # A task retry re-attaches to its own dbt Cloud run if it is still going or succeeded (the
     # run's cause carries the task's key, include/dbt_cloud/operators.py), so a retry after a
     # worker crash or a lost answer never runs the job twice; a failed run is run again.
@@ -27,7 +28,7 @@ DEFAULT_ARGS = {
     "execution_timeout": timedelta(hours=1),
     # Every failed attempt logs the dbt Cloud run link and the dbt nodes that failed (the provider
     # logs the failed step); the final failure also mails them (the smtp_default connection, to the
-    # Variable dbt_cloud_alert_email): docs/notifications.md.
+    # Variable dbt_cloud_alert_email) and posts them to Slack if slack_default is set: docs/notifications.md.
     "on_retry_callback": report_dbt_cloud_failure,
     "on_failure_callback": DbtCloudFailureNotifier(),
 }

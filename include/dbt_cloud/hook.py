@@ -6,10 +6,15 @@ This hook retries 429 (after its Retry-After), 500/502/503/504, dropped connecti
 timeouts, and gives every request a timeout. Run triggers (POST jobs/<id>/run/ and rerun/)
 are never retried here: a trigger whose answer was lost may have created the run, so
 `include/dbt_cloud/operators.py` looks for it before triggering again.
+
+One retry policy: `hook_params` (`retry_limit`, `retry_delay`; default RETRY_POLICY) sets the
+attempts and the back-off of these sync calls and, through the trigger, of the deferrable wait.
+Each override names its row in docs/provider-gaps.md and the provider version that retires it.
 """
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from typing import Any
 
 import requests
@@ -18,8 +23,9 @@ from airflow.sdk.exceptions import AirflowException, AirflowFailException
 from requests import Response
 from tenacity import RetryCallState, stop_after_attempt, wait_exponential
 
-# 8 attempts with waits of 1, 2, 4, 8, 10... s: about a minute of dbt Cloud trouble is absorbed.
-ATTEMPTS = 8
+# The hook's defaults, and DEFAULT_ARGS' hook_params: 8 attempts with waits of 1, 2, 4, 8, 10, 10, 10 s
+# (about 45 s of dbt Cloud trouble absorbed per call). A 429/503's Retry-After replaces the back-off.
+RETRY_POLICY = {"retry_limit": 8, "retry_delay": 1.0}
 MAX_WAIT_SECONDS = 10.0
 # (connect, read) seconds for each request; a dbt Cloud API call normally answers in well under 1 s.
 REQUEST_TIMEOUT = (10, 60)
@@ -70,28 +76,48 @@ def _dbt_cloud_message(response: Response) -> str:
         return response.text[:300]
 
 
-def _retry_after_or_backoff(retry_state: RetryCallState) -> float:
-    """Wait as long as a 429/503's Retry-After says, else back off exponentially."""
-    error = retry_state.outcome.exception() if retry_state.outcome else None
-    retry_after = getattr(error, "response", None) is not None and error.response.headers.get("Retry-After")
-    if retry_after and retry_after.strip().isdigit():
-        return min(float(retry_after), MAX_WAIT_SECONDS)
-    return wait_exponential(multiplier=1, min=1, max=MAX_WAIT_SECONDS)(retry_state)
+def retry_after_seconds(error: BaseException | None) -> float | None:
+    """The Retry-After of a 429/503 answer (requests or aiohttp error), in seconds, if it gave one."""
+    response = getattr(error, "response", None)
+    headers = getattr(response, "headers", None) or getattr(error, "headers", None) or {}
+    value = (headers.get("Retry-After") or "").strip()
+    return float(value) if value.isdigit() else None
+
+
+def backoff(retry_delay: float) -> Callable[[RetryCallState], float]:
+    """Tenacity wait: the answer's Retry-After (at most MAX_WAIT_SECONDS), else exponential from retry_delay."""
+    ceiling = max(MAX_WAIT_SECONDS, retry_delay)
+    exponential = wait_exponential(multiplier=retry_delay, min=retry_delay, max=ceiling)
+
+    def wait(retry_state: RetryCallState) -> float:
+        retry_after = retry_after_seconds(retry_state.outcome.exception() if retry_state.outcome else None)
+        return min(retry_after, ceiling) if retry_after is not None else exponential(retry_state)
+
+    return wait
 
 
 class ResilientDbtCloudHook(DbtCloudHook):
     """DbtCloudHook with retries of transient errors on every call but run triggers, and request timeouts."""
 
-    def __init__(self, *args: Any, **kwargs: Any) -> None:
-        super().__init__(*args, **kwargs)
-        # The provider installs its own retry predicate (ours, below) whatever retry_args say.
-        self.retry_args = {**self.retry_args, "stop": stop_after_attempt(ATTEMPTS), "wait": _retry_after_or_backoff}
+    def __init__(
+        self,
+        dbt_cloud_conn_id: str = DbtCloudHook.default_conn_name,
+        timeout_seconds: int | None = None,
+        retry_limit: int = RETRY_POLICY["retry_limit"],
+        retry_delay: float = RETRY_POLICY["retry_delay"],
+        retry_args: dict[Any, Any] | None = None,
+    ) -> None:
+        super().__init__(dbt_cloud_conn_id, timeout_seconds, retry_limit, retry_delay, retry_args)
+        if not retry_args:  # gap G3: the provider's back-off ignores Retry-After; no provider version honours it
+            self.retry_args = {**self.retry_args, "wait": backoff(self.retry_delay)}
 
     @staticmethod
     def _retryable_error(exception: BaseException) -> bool:
+        # Gap G1 (no fix upstream): the provider's predicate never sees a sync 429/5xx (see check_response).
         return isinstance(exception, TransientDbtCloudError) or DbtCloudHook._retryable_error(exception)
 
     def check_response(self, response: Response) -> None:
+        # Gaps G1 and G5 (no fix upstream): the provider wraps every HTTP error in a bare AirflowException.
         if response.status_code in TRANSIENT_STATUSES:
             self.log.warning("dbt Cloud answered %s %s; asking again", response.status_code, response.reason)
             raise TransientDbtCloudError(response)
@@ -104,6 +130,7 @@ class ResilientDbtCloudHook(DbtCloudHook):
         super().check_response(response)
 
     def run_with_advanced_retry(self, _retry_args: dict[Any, Any], *args: Any, **kwargs: Any) -> Any:
+        # Gap G6 (no fix upstream): a connection error reaches the task as a bare requests exception.
         try:
             return super().run_with_advanced_retry(_retry_args, *args, **kwargs)
         except (requests.ConnectionError, requests.Timeout) as error:
@@ -115,13 +142,15 @@ class ResilientDbtCloudHook(DbtCloudHook):
             ) from error
 
     def run_and_check(self, session, prepped_request, extra_options: dict[Any, Any]) -> Any:
-        # The provider's get_conn drops the connection's options, so requests would wait forever.
+        # Gap G2, retired by provider 4.11.2: get_conn drops timeout_seconds (and proxies, which only 4.11.2
+        # applies), so requests would wait forever.
         options = dict(extra_options or {})
         if options.get("timeout") is None:
             options["timeout"] = self.timeout_seconds or REQUEST_TIMEOUT
         return super().run_and_check(session, prepped_request, options)
 
     def _run_and_get_response(self, *, method: str = "GET", endpoint: str | None = None, **kwargs: Any) -> Any:
+        # Gap G4 (no fix upstream): the provider retries a run trigger like any call, which can start two runs.
         if method == "POST" and endpoint and endpoint.endswith(TRIGGER_SUFFIXES):
             return self._trigger_once(endpoint=endpoint, **kwargs)
         return super()._run_and_get_response(method=method, endpoint=endpoint, **kwargs)

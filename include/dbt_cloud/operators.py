@@ -29,6 +29,8 @@
   cancels its run (the provider); a retry then starts a run of its own.
 
 `ResilientDbtCloudJobRunSensor` is `DbtCloudJobRunSensor` with the same retries and waits.
+
+Each override names its row in docs/provider-gaps.md and the provider version that retires it.
 """
 
 from __future__ import annotations
@@ -52,7 +54,6 @@ if TYPE_CHECKING:
 
 MAX_CAUSE_LENGTH = 255  # dbt Cloud's limit on a run's cause
 RECENT_RUNS = 100  # how far back (runs of the job, newest first) an earlier try's run is looked for
-TRIGGER_ATTEMPTS = 5
 UNANSWERED = (TransientDbtCloudError, DbtCloudUnreachable)
 FAILED = frozenset({DbtCloudJobRunStatus.ERROR.value, DbtCloudJobRunStatus.CANCELLED.value})
 IN_PROGRESS = frozenset(DbtCloudJobRunStatus.NON_TERMINAL_STATUSES.value)
@@ -110,9 +111,11 @@ class _ResilientDbtCloudTask:
 
     @cached_property
     def hook(self) -> ResilientDbtCloudHook:
+        # Rows G1-G6: the provider's tasks build a plain DbtCloudHook.
         return ResilientDbtCloudHook(self.dbt_cloud_conn_id, **self.hook_params)
 
     def defer(self, *, trigger: Any, **kwargs: Any) -> None:
+        # Rows T1, T2: the provider's execute() defers on its own trigger class, so swap it here.
         if type(trigger) is DbtCloudRunJobTrigger:
             trigger = self.trigger_class.from_trigger(trigger)
         super().defer(trigger=trigger, **kwargs)
@@ -124,11 +127,14 @@ class ResilientDbtCloudRunJobOperator(_ResilientDbtCloudTask, DbtCloudRunJobOper
     trigger_class = CancellingDbtCloudRunJobTrigger
 
     def _get_or_trigger_run(self, context: Context) -> tuple[int, str]:
+        # Row O1, retired by provider 4.12.0 on Airflow >= 3.3 (durable execution: a retry reconnects to its
+        # earlier try's run); rows O2 (lost rerun answer) and O3 (runs of cleared tries) have no fix upstream.
         key, keys_before_clears = task_keys(context, self.retries or 0)
         # The operator object can serve several tries (dag.test()): key the reason execute() set, once.
         self._unkeyed_reason = getattr(self, "_unkeyed_reason", None) or self.trigger_reason
         self.trigger_reason = cause_with_key(self._unkeyed_reason, key, context)
-        for attempt in range(1, TRIGGER_ATTEMPTS + 1):
+        attempts = self.hook.retry_limit  # hook_params: the one retry policy
+        for attempt in range(1, attempts + 1):
             runs = self._recent_runs()
             self._cancel_runs_of_cleared_tries(runs, keys_before_clears)
             earlier = self._latest_run_of_this_task(runs, key)
@@ -141,7 +147,7 @@ class ResilientDbtCloudRunJobOperator(_ResilientDbtCloudTask, DbtCloudRunJobOper
             try:
                 return super()._get_or_trigger_run(context)
             except UNANSWERED as error:
-                if attempt == TRIGGER_ATTEMPTS:
+                if attempt == attempts:
                     raise
                 self.log.warning(
                     "Triggering dbt Cloud job %s got no answer (%s): checking whether the run was created "

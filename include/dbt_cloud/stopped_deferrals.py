@@ -12,6 +12,9 @@ too, the run gets two cancel requests, which dbt Cloud answers alike.
 
 No listener hears a clear: a cleared task's next try cancels the runs of its stopped tries
 (include/dbt_cloud/operators.py).
+
+Row L1 of docs/provider-gaps.md: a gap of Airflow itself (a trigger dropped before it ran gets no
+on_kill); no provider or Airflow version fixes it yet.
 """
 
 from __future__ import annotations

@@ -10,6 +10,8 @@ tests/reliability:
   which the provider does not implement, so the run kept going. Here it cancels the run.
   (If the triggerer had not started the trigger yet, plugins/dbt_cloud_stopped_deferrals.py
   calls on_kill instead.)
+Rows T1 and T2 of docs/provider-gaps.md; no provider version fixes either yet. The wait's retries
+follow the same `hook_params` policy as the sync calls (include/dbt_cloud/hook.py).
 """
 
 from __future__ import annotations
@@ -19,9 +21,11 @@ import time
 from collections.abc import AsyncIterator
 
 import aiohttp
-from airflow.providers.dbt.cloud.hooks.dbt import DbtCloudHook, DbtCloudJobRunStatus
+from airflow.providers.dbt.cloud.hooks.dbt import DbtCloudJobRunStatus
 from airflow.providers.dbt.cloud.triggers.dbt import DbtCloudRunJobTrigger
 from airflow.triggers.base import TriggerEvent
+
+from .hook import ResilientDbtCloudHook
 
 # Consecutive failed status checks (each already retried by the hook) before the error stands.
 STATUS_CHECKS = 5
@@ -42,10 +46,12 @@ class VerifiedDbtCloudRunTrigger(DbtCloudRunJobTrigger):
     def serialize(self) -> tuple[str, dict]:
         return self.classpath(), super().serialize()[1]
 
-    def _hook(self) -> DbtCloudHook:
-        return DbtCloudHook(self.conn_id, **self.hook_params)
+    def _hook(self) -> ResilientDbtCloudHook:
+        # The provider's trigger polls through its own DbtCloudHook; this one applies RETRY_POLICY by default.
+        return ResilientDbtCloudHook(self.conn_id, **self.hook_params)
 
     async def run(self) -> AsyncIterator[TriggerEvent]:
+        # Gap T1 (no fix upstream): the provider's run() turns any polling exception into an "error" event.
         failed_checks = 0
         while True:
             event = await anext(DbtCloudRunJobTrigger.run(self))
@@ -81,6 +87,7 @@ class CancellingDbtCloudRunJobTrigger(VerifiedDbtCloudRunTrigger):
 
     async def on_kill(self) -> None:
         """The task was marked failed or cleared: cancel its run (POST runs/<id>/cancel/)."""
+        # Gap T2 (no fix upstream): the provider's trigger has no on_kill (Airflow 3.3 calls it, #65590).
         hook = self._hook()
         headers, tenant = await hook.get_headers_tenants_from_connection()
         account_id = self.account_id or int((await hook._resolve_connection_async()).login)

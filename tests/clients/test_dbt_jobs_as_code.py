@@ -84,7 +84,8 @@ def test_make_jobs_sync_then_jobs_plan_shows_no_change(own_emulator, tmp_path):
     """`make jobs-sync` / `make jobs-plan` against the emulator (.env without a connection): the
     template's dbt_cloud_jobs.yml converges, and sync prints the jobs' ids for .env."""
     env = {**os.environ, "LOCAL_STATE_DIR": str(own_emulator.cfg.state_dir),
-           "DBT_CLOUD_EMULATOR_PORT": str(own_emulator.port), "ASTRO_DOTENV_PATH": str(tmp_path / "absent.env")}
+           "DBT_CLOUD_EMULATOR_PORT": str(own_emulator.port),
+           "DBT_CLOUD_EMULATOR_WEB_PORT": str(own_emulator.cfg.emulator_web_port), "ASTRO_DOTENV_PATH": str(tmp_path / "absent.env")}
     env.pop("AIRFLOW_CONN_DBT_CLOUD_DEFAULT", None)
 
     def make(command: str) -> str:

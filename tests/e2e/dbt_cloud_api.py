@@ -2,12 +2,11 @@
 
 from __future__ import annotations
 
-import time
 from typing import Any
 
 import requests
 
-ACCOUNT_ID = 12345
+from local_runner.demo_tenant import ACCOUNT_ID
 
 
 class DbtCloudApi:
@@ -31,11 +30,11 @@ class DbtCloudApi:
 
     def wait_until_finished(self, run_id: int, timeout: float = 300) -> dict[str, Any]:
         """The run once it is Success, Error or Cancelled."""
-        deadline = time.monotonic() + timeout
-        while (run := self.run(run_id))["status"] not in (10, 20, 30):
-            assert time.monotonic() < deadline, f"run {run_id} did not finish within {timeout:.0f} s"
-            time.sleep(1)
-        return run
+        # Imported here: tests/conftest.py imports this module before it sets AIRFLOW_HOME, which
+        # Airflow (imported by tests.polling for the provider's statuses) reads once.
+        from tests.polling import FINISHED, wait_for_run_status
+
+        return wait_for_run_status(lambda: self.run(run_id), FINISHED, timeout)
 
     def runs(self, job_id: int) -> list[dict[str, Any]]:
         """Every run of the job, oldest first, page by page (a page holds at most 100)."""

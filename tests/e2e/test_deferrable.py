@@ -7,6 +7,8 @@ import logging
 import pytest
 
 from tests.e2e.dag_runner import load_dag, run_dag
+from local_runner import demo_tenant as tenant
+from tests.polling import SUCCESS
 
 pytestmark = pytest.mark.e2e
 
@@ -35,4 +37,4 @@ def test_the_wait_is_deferred_and_ends_with_the_run(dbt_cloud, caplog, waiting_t
     run_id = outcome.xcom(tasks[0], key="job_run_id")
     assert outcome.xcom(waiting_task) == run_id  # execute_complete returns the run id
     run = dbt_cloud.run(run_id)
-    assert (run["job_definition_id"], run["status"]) == (111, 10)
+    assert (run["job_definition_id"], run["status"]) == (tenant.BUILD_ALL_JOB_ID, SUCCESS)

@@ -9,6 +9,8 @@ from decimal import Decimal
 import pytest
 
 from tests.e2e.dag_runner import load_dag, run_dag
+from local_runner import demo_tenant as tenant
+from tests.polling import SUCCESS
 
 pytestmark = pytest.mark.e2e
 
@@ -30,7 +32,7 @@ def test_landed_orders_reach_the_export(dbt_cloud, emulator):
     assert len({row["landed_at"] for row in landed}) == 1
 
     run = dbt_cloud.run(outcome.xcom("transform_orders"))
-    assert (run["job_definition_id"], run["status"]) == (111, 10)
+    assert (run["job_definition_id"], run["status"]) == (tenant.BUILD_ALL_JOB_ID, SUCCESS)
     results = dbt_cloud.results_by_node(run["id"])
     assert results["model.jaffle_shop.stg_landed_orders"] == "success"
     assert results["model.jaffle_shop.landed_daily_revenue"] == "success"

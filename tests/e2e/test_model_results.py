@@ -5,6 +5,8 @@ from __future__ import annotations
 import pytest
 
 from tests.e2e.dag_runner import load_dag, run_dag, unpause
+from local_runner import demo_tenant as tenant
+from tests.polling import ERROR
 
 pytestmark = pytest.mark.e2e
 
@@ -54,7 +56,7 @@ def test_each_model_becomes_a_task_instance_and_an_asset_event(dbt_cloud):
     events = asset_events(outcome.dag_run)
     assert set(events) == set(models)
     orders = events["model.jaffle_shop.orders"]
-    assert orders["uri"] == "dbt-cloud://12345/model.jaffle_shop.orders"
+    assert orders["uri"] == f"dbt-cloud://{tenant.ACCOUNT_ID}/model.jaffle_shop.orders"
     assert orders["dbt_cloud_run_url"] == run["href"]
     assert orders["relation_name"] == '"warehouse"."main"."orders"'
     assert orders["execution_time"] > 0 and "rows_affected" in orders
@@ -63,8 +65,8 @@ def test_each_model_becomes_a_task_instance_and_an_asset_event(dbt_cloud):
 
 
 def test_a_failed_run_still_shows_which_models_failed_and_which_were_skipped(dbt_cloud, monkeypatch):
-    dbt_cloud.reset_job(333)
-    monkeypatch.setenv("DBT_CLOUD_JOB_ID", "333")
+    dbt_cloud.reset_job(tenant.LATE_DATA_JOB_ID)
+    monkeypatch.setenv("DBT_CLOUD_JOB_ID", str(tenant.LATE_DATA_JOB_ID))
     dag = load_dag("dbt_cloud_model_results")
     dag.get_task("build_models").retries = 0
 
@@ -72,7 +74,7 @@ def test_a_failed_run_still_shows_which_models_failed_and_which_were_skipped(dbt
 
     assert outcome.state == "failed"
     run_id = outcome.xcom("build_models", key="job_run_id")
-    assert dbt_cloud.run(run_id)["status"] == 20
+    assert dbt_cloud.run(run_id)["status"] == ERROR
     models = {uid.rsplit(".", 1)[1]: status for uid, status in dbt_cloud.results_by_node(run_id).items()
               if uid.startswith("model.")}
     expected = {"success": "success", "error": "failed", "skipped": "skipped"}

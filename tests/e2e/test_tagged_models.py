@@ -5,6 +5,8 @@ from __future__ import annotations
 import pytest
 
 from tests.e2e.dag_runner import load_dag, run_dag
+from local_runner import demo_tenant as tenant
+from tests.polling import SUCCESS
 
 pytestmark = pytest.mark.e2e
 
@@ -16,7 +18,7 @@ def test_each_schedule_builds_only_its_tag(dbt_cloud, tag):
 
     assert outcome.state == "success"
     run = dbt_cloud.run(outcome.xcom(f"build_{tag}_models"))
-    assert (run["job_definition_id"], run["status"]) == (222, 10)
+    assert (run["job_definition_id"], run["status"]) == (tenant.TAGGED_JOB_ID, SUCCESS)
     assert run["trigger"]["steps_override"] == [f"dbt build --select tag:{tag}"]
 
     command = f"dbt build --select tag:{tag}"

@@ -3,14 +3,13 @@
 from __future__ import annotations
 
 import json
-import time
 from typing import Any
 
 import requests
 from airflow.providers.dbt.cloud.hooks.dbt import DbtCloudHook
 
-ACCOUNT_ID = 12345
-OTHER_ACCOUNT_ID = 54321
+from local_runner.demo_tenant import ACCOUNT_ID
+
 CHECK_INTERVAL = 1
 RUN_TIMEOUT = 600
 
@@ -25,16 +24,6 @@ def flatten(responses) -> list[dict[str, Any]]:
 
 def run_with_steps(dbt_hook: DbtCloudHook, run_id: int) -> dict[str, Any]:
     return dbt_hook.get_job_run(run_id, include_related=["run_steps", "trigger"]).json()["data"]
-
-
-def wait_for_status(dbt_hook: DbtCloudHook, run_id: int, statuses: set[int], timeout: float = RUN_TIMEOUT) -> int:
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        status = dbt_hook.get_job_run_status(run_id)
-        if status in statuses:
-            return status
-        time.sleep(0.5)
-    raise AssertionError(f"run {run_id} did not reach {statuses} within {timeout} s")
 
 
 def results_by_node(dbt_hook: DbtCloudHook, run_id: int, step: int) -> dict[str, str]:

@@ -9,7 +9,9 @@ import pytest
 from airflow.providers.dbt.cloud.hooks.dbt import DbtCloudHook
 from airflow.providers.dbt.cloud.triggers.dbt import DbtCloudRunJobTrigger
 
+from local_runner import demo_tenant as tenant
 from tests.emulator.provider_helpers import hook, reset_job
+from tests.polling import ERROR, SUCCESS
 
 pytestmark = pytest.mark.e2e
 
@@ -33,18 +35,18 @@ def _probe(run_id: int, seconds: float) -> dict:
 
 def test_trigger_polls_until_success_and_reads_details(emulator):
     run_id = hook().trigger_job_run(
-        job_id=222, cause="async success", steps_override=["dbt build --select tag:hourly"]
+        job_id=tenant.TAGGED_JOB_ID, cause="async success", steps_override=["dbt build --select tag:hourly"]
     ).json()["data"]["id"]
     result = _probe(run_id, 600)  # polls while queued/starting/running, over aiohttp and TLS
     assert result["event"] == {"status": "success", "message": f"Job run {run_id} has completed successfully.",
                                "run_id": run_id}
-    assert result["details"]["status"] == 10
+    assert result["details"]["status"] == SUCCESS
     assert result["details"]["run_steps"][-1]["name"] == "Invoke dbt with `dbt build --select tag:hourly`"
 
 
 def test_trigger_times_out_then_sees_the_cancel(emulator):
     dbt = hook()
-    run_id = dbt.trigger_job_run(job_id=999, cause="async timeout").json()["data"]["id"]
+    run_id = dbt.trigger_job_run(job_id=tenant.SYNTHETIC_JOB_ID, cause="async timeout").json()["data"]["id"]
     timed_out = _probe(run_id, 2)["event"]
     assert timed_out["status"] == "error" and "within the configured timeout" in timed_out["message"]
     dbt.cancel_job_run(run_id)
@@ -52,8 +54,8 @@ def test_trigger_times_out_then_sees_the_cancel(emulator):
 
 
 def test_trigger_reports_a_failed_run(emulator):
-    reset_job(emulator, 333)
-    run_id = hook().trigger_job_run(job_id=333, cause="async failure").json()["data"]["id"]
+    reset_job(emulator, tenant.LATE_DATA_JOB_ID)
+    run_id = hook().trigger_job_run(job_id=tenant.LATE_DATA_JOB_ID, cause="async failure").json()["data"]["id"]
     result = _probe(run_id, 600)
     assert result["event"]["status"] == "error"
-    assert result["details"]["run_steps"][-1]["status"] == 20
+    assert result["details"]["run_steps"][-1]["status"] == ERROR

@@ -11,9 +11,9 @@ from airflow.providers.dbt.cloud.hooks.dbt import (
     DbtCloudResourceLookupError,
 )
 
+from local_runner import demo_tenant as tenant
 from tests.emulator.provider_helpers import (
     CHECK_INTERVAL,
-    OTHER_ACCOUNT_ID,
     RUN_TIMEOUT,
     connection_json,
     flatten,
@@ -21,8 +21,8 @@ from tests.emulator.provider_helpers import (
     reset_job,
     results_by_node,
     run_with_steps,
-    wait_for_status,
 )
+from tests.polling import ERROR, IN_PROGRESS, RUNNING, SUCCESS, wait_for_run_status
 
 pytestmark = pytest.mark.e2e
 
@@ -40,9 +40,9 @@ def test_errors_401_403_404(emulator, monkeypatch):
     ok, message = DbtCloudHook("dbt_cloud_bad_token").test_connection()
     assert not ok and message.startswith("401:")
     with pytest.raises(AirflowException, match="^401:"):
-        DbtCloudHook("dbt_cloud_bad_token").get_job(111)
+        DbtCloudHook("dbt_cloud_bad_token").get_job(tenant.BUILD_ALL_JOB_ID)
     with pytest.raises(AirflowException, match="^403:"):
-        hook().get_job(111, account_id=OTHER_ACCOUNT_ID)
+        hook().get_job(tenant.BUILD_ALL_JOB_ID, account_id=tenant.OTHER_ACCOUNT_ID)
     with pytest.raises(AirflowException, match="^404:"):
         hook().get_job(4242)
     with pytest.raises(AirflowException, match="^404:"):
@@ -51,25 +51,26 @@ def test_errors_401_403_404(emulator, monkeypatch):
 
 def test_projects_environments_and_jobs(emulator):
     dbt = hook()
-    assert [(p["id"], p["name"]) for p in flatten(dbt.list_projects())] == [(70001, "Jaffle Shop Analytics")]
-    assert dbt.get_project(70001).json()["data"]["connection"]["type"] == "duckdb"
-    names = {e["name"]: e["id"] for e in flatten(dbt.list_environments(70001))}
-    assert names == {"Production": 80001, "Staging": 80002}
-    assert dbt.get_environment(70001, 80002).json()["data"]["name"] == "Staging"
-    jobs = {job["id"]: job["name"] for job in flatten(dbt.list_jobs(project_id=70001, order_by="id"))}
-    assert list(jobs) == [111, 222, 333, 444, 555, 999]
-    assert [j["id"] for j in flatten(dbt.list_jobs(environment_id=80002))] == [555]
-    assert dbt.get_job(444).json()["data"]["execute_steps"] == ["dbt run --select marts", "dbt test --select marts"]
+    assert [(p["id"], p["name"]) for p in flatten(dbt.list_projects())] == [(tenant.PROJECT_ID, "Jaffle Shop Analytics")]
+    assert dbt.get_project(tenant.PROJECT_ID).json()["data"]["connection"]["type"] == "duckdb"
+    names = {e["name"]: e["id"] for e in flatten(dbt.list_environments(tenant.PROJECT_ID))}
+    assert names == {"Production": tenant.PRODUCTION_ENVIRONMENT_ID, "Staging": tenant.STAGING_ENVIRONMENT_ID}
+    assert dbt.get_environment(tenant.PROJECT_ID, tenant.STAGING_ENVIRONMENT_ID).json()["data"]["name"] == "Staging"
+    jobs = {job["id"]: job["name"] for job in flatten(dbt.list_jobs(project_id=tenant.PROJECT_ID, order_by="id"))}
+    assert list(jobs) == [tenant.BUILD_ALL_JOB_ID, tenant.TAGGED_JOB_ID, tenant.LATE_DATA_JOB_ID,
+                          tenant.PUBLISH_MARTS_JOB_ID, tenant.STAGING_BUILD_ALL_JOB_ID, tenant.SYNTHETIC_JOB_ID]
+    assert [j["id"] for j in flatten(dbt.list_jobs(environment_id=tenant.STAGING_ENVIRONMENT_ID))] == [tenant.STAGING_BUILD_ALL_JOB_ID]
+    assert dbt.get_job(tenant.PUBLISH_MARTS_JOB_ID).json()["data"]["execute_steps"] == ["dbt run --select marts", "dbt test --select marts"]
 
 
 def test_get_job_by_name_and_its_lookup_errors(emulator):
     dbt = hook()
     job = dbt.get_job_by_name(project_name="Jaffle Shop Analytics", environment_name="Production",
                               job_name="Build all models")
-    assert job["id"] == 111  # 555 has the same name in Staging
+    assert job["id"] == tenant.BUILD_ALL_JOB_ID  # 555 has the same name in Staging
     staging = dbt.get_job_by_name(project_name="Jaffle Shop Analytics", environment_name="Staging",
                                   job_name="Build all models")
-    assert staging["id"] == 555
+    assert staging["id"] == tenant.STAGING_BUILD_ALL_JOB_ID
     with pytest.raises(DbtCloudResourceLookupError, match="Found 0 projects"):
         dbt.get_job_by_name(project_name="Jaffle", environment_name="Production", job_name="Build all models")
     with pytest.raises(DbtCloudResourceLookupError, match="Found 0 environments"):
@@ -81,16 +82,16 @@ def test_get_job_by_name_and_its_lookup_errors(emulator):
 def test_list_runs_paginates_past_100_and_reuse_query(emulator):
     """Over 100 runs of the synthetic job (it only sleeps): the provider pages through all of them."""
     dbt = hook()
-    before = {run["id"] for run in flatten(dbt.list_job_runs(job_definition_id=999))}
-    created = [dbt.trigger_job_run(job_id=999, cause=f"pagination {i}").json()["data"]["id"] for i in range(105)]
+    before = {run["id"] for run in flatten(dbt.list_job_runs(job_definition_id=tenant.SYNTHETIC_JOB_ID))}
+    created = [dbt.trigger_job_run(job_id=tenant.SYNTHETIC_JOB_ID, cause=f"pagination {i}").json()["data"]["id"] for i in range(105)]
     try:
-        responses = dbt.list_job_runs(job_definition_id=999, order_by="id", include_related=["trigger"])
+        responses = dbt.list_job_runs(job_definition_id=tenant.SYNTHETIC_JOB_ID, order_by="id", include_related=["trigger"])
         assert len(responses) >= 2  # 100 per page
         listed = [run["id"] for run in flatten(responses)]
         assert set(created) <= set(listed) and len(listed) == len(set(listed)) == len(before) + 105
         assert flatten(responses)[-1]["trigger"]["cause"] == "pagination 104"
         # What reuse_existing_run=True sends: status__in as str([1, 2, 3]), newest first.
-        in_flight = dbt.get_job_runs(payload={"job_definition_id": 999, "status__in": str([1, 2, 3]),
+        in_flight = dbt.get_job_runs(payload={"job_definition_id": tenant.SYNTHETIC_JOB_ID, "status__in": str(list(IN_PROGRESS)),
                                               "order_by": "-created_at"}).json()
         assert in_flight["data"][0]["id"] == created[-1]
         assert in_flight["extra"]["pagination"]["count"] == 100
@@ -102,16 +103,16 @@ def test_list_runs_paginates_past_100_and_reuse_query(emulator):
 
 def test_trigger_wait_steps_and_artifacts_of_job_111(emulator):
     dbt = hook()
-    response = dbt.trigger_job_run(job_id=111, cause="provider test", steps_override=None, schema_override=None)
+    response = dbt.trigger_job_run(job_id=tenant.BUILD_ALL_JOB_ID, cause="provider test", steps_override=None, schema_override=None)
     run = response.json()["data"]
-    assert run["href"] == f"{emulator.web_url}/deploy/12345/projects/70001/runs/{run['id']}/"
+    assert run["href"] == f"{emulator.web_url}/deploy/{tenant.ACCOUNT_ID}/projects/{tenant.PROJECT_ID}/runs/{run['id']}/"
     assert dbt.wait_for_job_run_status(run["id"], check_interval=CHECK_INTERVAL, timeout=RUN_TIMEOUT)
 
     finished = run_with_steps(dbt, run["id"])
     assert finished["status_humanized"] == "Success" and finished["is_success"] and not finished["in_progress"]
     assert [step["name"] for step in finished["run_steps"]] == [
         *SETUP_STEPS, "Invoke dbt with `dbt build`", "Invoke dbt with `dbt docs generate`"]
-    assert all(step["status"] == 10 for step in finished["run_steps"])
+    assert all(step["status"] == SUCCESS for step in finished["run_steps"])
 
     assert {"manifest.json", "run_results.json"} <= set(dbt.list_job_run_artifacts(run["id"], step=4).json()["data"])
     built = results_by_node(dbt, run["id"], step=4)
@@ -127,8 +128,8 @@ def test_trigger_wait_steps_and_artifacts_of_job_111(emulator):
 
 def test_cancel_a_running_dbt_run(emulator):
     dbt = hook()
-    run_id = dbt.trigger_job_run(job_id=222, cause="to be cancelled").json()["data"]["id"]
-    wait_for_status(dbt, run_id, {DbtCloudJobRunStatus.RUNNING.value})
+    run_id = dbt.trigger_job_run(job_id=tenant.TAGGED_JOB_ID, cause="to be cancelled").json()["data"]["id"]
+    wait_for_run_status(lambda: run_with_steps(dbt, run_id), {RUNNING}, RUN_TIMEOUT, every=0.5)
     dbt.cancel_job_run(run_id)
     assert dbt.wait_for_job_run_status(run_id, expected_statuses=DbtCloudJobRunStatus.CANCELLED.value,
                                        check_interval=CHECK_INTERVAL, timeout=60)
@@ -139,19 +140,19 @@ def test_cancel_a_running_dbt_run(emulator):
 
 def test_rerun_after_failure_rebuilds_only_failed_and_skipped_nodes(emulator):
     dbt = hook()
-    reset_job(emulator, 333)
-    failed_id = dbt.trigger_job_run(job_id=333, cause="late data not landed").json()["data"]["id"]
+    reset_job(emulator, tenant.LATE_DATA_JOB_ID)
+    failed_id = dbt.trigger_job_run(job_id=tenant.LATE_DATA_JOB_ID, cause="late data not landed").json()["data"]["id"]
     with pytest.raises(DbtCloudJobRunException, match="ERROR"):
         dbt.wait_for_job_run_status(failed_id, check_interval=CHECK_INTERVAL, timeout=RUN_TIMEOUT)
     failed = run_with_steps(dbt, failed_id)
     assert failed["is_error"] and failed["can_retry"] and "stg_fx_rates" in failed["status_message"]
-    assert [s["status"] for s in failed["run_steps"]] == [10, 10, 10, 20]  # the docs step never ran
+    assert [s["status"] for s in failed["run_steps"]] == [SUCCESS, SUCCESS, SUCCESS, ERROR]  # the docs step never ran
     first = results_by_node(dbt, failed_id, step=4)
     redo = {node for node, status in first.items() if status in ("error", "skipped")}
     assert first["model.jaffle_shop.stg_fx_rates"] == "error" and "skipped" in first.values()
 
     # What the operator does with retry_from_failure=True on a retried task: rerun/ when the latest failed.
-    rerun = dbt.trigger_job_run(job_id=333, cause="ignored on rerun", retry_from_failure=True).json()["data"]
+    rerun = dbt.trigger_job_run(job_id=tenant.LATE_DATA_JOB_ID, cause="ignored on rerun", retry_from_failure=True).json()["data"]
     assert rerun["id"] != failed_id and rerun["trigger"]["cause_category"] == "rerun"
     assert dbt.wait_for_job_run_status(rerun["id"], check_interval=CHECK_INTERVAL, timeout=RUN_TIMEOUT)
     retried = run_with_steps(dbt, rerun["id"])
@@ -161,6 +162,6 @@ def test_rerun_after_failure_rebuilds_only_failed_and_skipped_nodes(emulator):
     assert set(second) == redo and set(second.values()) <= {"success", "pass"}
 
     # The latest run succeeded, so a further rerun is a fresh run of the whole job.
-    fresh = dbt.retry_failed_job_run(333).json()["data"]
+    fresh = dbt.retry_failed_job_run(tenant.LATE_DATA_JOB_ID).json()["data"]
     assert fresh["retrying_run_id"] is None
     dbt.cancel_job_run(fresh["id"])

@@ -26,12 +26,12 @@ def test_start_serves_the_ui_with_admin_login(local_stack):
 
 
 def test_start_applies_airflow_settings_with_the_emulator_on_localhost(local_stack):
-    from local_runner import airflow
+    from local_runner import airflow, demo_tenant
 
     conn = airflow.api_session(local_stack).get(f"{local_stack.airflow_url}/api/v2/connections/dbt_cloud_default", timeout=10).json()
     assert conn["conn_type"] == "dbt_cloud"
     assert conn["host"] == f"localhost:{local_stack.emulator_port}"
-    assert conn["login"] == "12345"
+    assert conn["login"] == str(demo_tenant.ACCOUNT_ID)
 
 
 def test_every_dag_imports_with_the_emulator_demo_ids(local_stack):

@@ -15,23 +15,25 @@ import socket
 
 import pytest
 
+from local_runner import demo_tenant as tenant
 from tests.e2e.dag_runner import load_dag, run_dag
+from tests.polling import ERROR
 from tests.reliability.dbt_runs import run_ids
 
 pytestmark = pytest.mark.e2e
-BUILD_ALL = 111
-TAGGED = 222
+BUILD_ALL = tenant.BUILD_ALL_JOB_ID
+TAGGED = tenant.TAGGED_JOB_ID
 
 
 def conn_json(emulator, password: str) -> str:
-    return f'{{"conn_type": "dbt_cloud", "host": "{emulator.host}", "login": "12345", "password": "{password}"}}'
+    return f'{{"conn_type": "dbt_cloud", "host": "{emulator.host}", "login": "{tenant.ACCOUNT_ID}", "password": "{password}"}}'
 
 
 @pytest.mark.parametrize(
     ("setting", "value", "message"),
     [
         ("token", "dbtc_not_a_real_token", r"401:Unauthorized: dbt Cloud says 'Invalid token\.'.*set the password of connection 'dbt_cloud_default'"),
-        ("token", "dbtc_emulator_other_account_token", r"403:Forbidden: .*Token is not scoped to account.*set DBT_CLOUD_ACCOUNT_ID"),
+        ("token", tenant.OTHER_ACCOUNT_TOKEN, r"403:Forbidden: .*Token is not scoped to account.*set DBT_CLOUD_ACCOUNT_ID"),
         ("DBT_CLOUD_JOB_ID", "424242", r"404:Not Found: .*424242.*check DBT_CLOUD_ACCOUNT_ID and the job id"),
     ],
     ids=["wrong-token-401", "other-accounts-token-403", "unknown-job-404"],
@@ -78,7 +80,7 @@ def test_a_dbt_command_dbt_rejects_fails_the_run_and_the_log_shows_dbts_error(db
     assert outcome.state == "failed"
     [run_id] = run_ids(dbt_cloud, [TAGGED]) - before
     run = dbt_cloud.run(run_id)
-    assert run["status"] == 20
+    assert run["status"] == ERROR
     # The provider logs the failed step with its log: dbt's own words, which name the fix.
     task_log = capfd.readouterr().out
     assert "Error: No such option '--selekt'. (Did you mean one of: '--sample', '--select'" in task_log, task_log[-3000:]

@@ -16,13 +16,14 @@ import pytest
 from airflow.sdk.exceptions import TaskDeferred
 
 from include.dbt_cloud.operators import key_tag, task_key
+from local_runner import demo_tenant as tenant
 from tests.e2e.dag_runner import load_dag, run_dag
+from tests.polling import CANCELLED, IN_PROGRESS
 from tests.reliability.dbt_runs import new_runs, run_ids
 
 pytestmark = pytest.mark.e2e
-SYNTHETIC = 999
+SYNTHETIC = tenant.SYNTHETIC_JOB_ID
 TIMEOUT = timedelta(seconds=8)
-CANCELLED = 30
 
 
 @pytest.mark.parametrize(
@@ -66,5 +67,5 @@ def test_the_next_try_of_a_cleared_task_cancels_the_run_its_stopped_try_left_goi
     new_run = dbt_cloud.run(xcom["job_run_id"])
     assert new_run["id"] != stopped["id"] and deferred.value.trigger.run_id == new_run["id"]
     assert key_tag(task_key(*parts, first_try=2)) in new_run["trigger"]["cause"]
-    assert new_run["status"] in (1, 2, 3)
+    assert new_run["status"] in IN_PROGRESS
     dbt_cloud.cancel(new_run["id"])

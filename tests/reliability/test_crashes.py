@@ -15,25 +15,22 @@ import time
 import pytest
 
 from local_runner.emulator import is_healthy
+from local_runner import demo_tenant as tenant
 from tests.e2e.dag_runner import load_dag, run_dag
+from tests.polling import ERROR, RUNNING, wait_until
 from tests.reliability.dbt_runs import new_runs, run_ids
 
 pytestmark = pytest.mark.e2e
-BUILD_ALL = 111
-RUNNING = 3
+BUILD_ALL = tenant.BUILD_ALL_JOB_ID
 
 
 def kill_and_restart_when_running(emulator, dbt_cloud, before: set[int], done: list[str]) -> None:
-    deadline = time.monotonic() + 300
-    while time.monotonic() < deadline:
-        runs = [run for run in dbt_cloud.runs(BUILD_ALL) if run["id"] not in before]
-        if runs and runs[-1]["status"] == RUNNING:
-            emulator.kill()
-            time.sleep(2)
-            emulator.start()
-            done.append("restarted")
-            return
-        time.sleep(0.5)
+    wait_until("the DAG's run to be running", lambda: any(
+        run["status"] == RUNNING for run in dbt_cloud.runs(BUILD_ALL) if run["id"] not in before), 300, every=0.5)
+    emulator.kill()
+    time.sleep(2)
+    emulator.start()
+    done.append("restarted")
 
 
 def test_emulator_killed_mid_run_fails_the_task_with_the_run_and_starts_no_other(dbt_cloud, emulator):
@@ -53,6 +50,6 @@ def test_emulator_killed_mid_run_fails_the_task_with_the_run_and_starts_no_other
     assert done == ["restarted"]
     assert outcome.state == "failed"
     [run] = new_runs(dbt_cloud, [BUILD_ALL], before)
-    assert run["status"] == 20
+    assert run["status"] == ERROR
     assert "emulator stopped while this run was in progress" in run["status_message"]
     assert outcome.xcom("run_dbt_cloud_job", key="job_run_id") == run["id"]

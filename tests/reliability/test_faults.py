@@ -15,13 +15,15 @@ import pytest
 
 from include.dbt_cloud.hook import DbtCloudUnreachable, ResilientDbtCloudHook
 from include.dbt_cloud.operators import key_tag, task_key
+from local_runner import demo_tenant as tenant
 from tests.e2e.dag_runner import DagRunOutcome, load_dag, run_dag
 from tests.reliability.dbt_runs import new_runs, run_ids, runs_per_task, triggering_tasks
+from tests.polling import CANCELLED, SUCCESS
 from tests.reliability.emulator_control import FIFTH_OF_REQUESTS_FAIL
 
 pytestmark = pytest.mark.e2e
-BUILD_ALL = 111
-RETRY_JOB = 333
+BUILD_ALL = tenant.BUILD_ALL_JOB_ID
+RETRY_JOB = tenant.LATE_DATA_JOB_ID
 
 
 @pytest.mark.parametrize("dag_id", ["dbt_cloud_run_job", "dbt_cloud_deferrable"])
@@ -55,7 +57,7 @@ def test_a_trigger_whose_answer_is_lost_is_found_not_repeated(dbt_cloud, emulato
     assert outcome.state == "success"
     assert injected.get("drop_after_commit", 0) >= 1
     [run] = new_runs(dbt_cloud, [BUILD_ALL], before)
-    assert run["status"] == 10
+    assert run["status"] == SUCCESS
     assert outcome.xcom("run_dbt_cloud_job") == run["id"]
     assert outcome.task_instance("run_dbt_cloud_job").try_number == 1
 
@@ -101,7 +103,7 @@ def test_a_retry_adopts_the_run_an_earlier_try_started_even_when_it_already_succ
     dag = load_dag("dbt_cloud_run_job")
     logical_date = datetime.now(timezone.utc).replace(microsecond=0)
     earlier = _earlier_try_run(dbt_cloud, dag, logical_date, "run_dbt_cloud_job")
-    assert dbt_cloud.wait_until_finished(earlier["id"])["status"] == 10
+    assert dbt_cloud.wait_until_finished(earlier["id"])["status"] == SUCCESS
     before = run_ids(dbt_cloud, [BUILD_ALL])
 
     outcome = run_dag_at(dag, logical_date)
@@ -117,7 +119,7 @@ def test_a_retry_after_a_failed_run_runs_the_job_again(dbt_cloud):
     logical_date = datetime.now(timezone.utc).replace(microsecond=0)
     earlier = _earlier_try_run(dbt_cloud, dag, logical_date, "run_dbt_cloud_job")
     dbt_cloud.cancel(earlier["id"])
-    assert dbt_cloud.wait_until_finished(earlier["id"])["status"] == 30
+    assert dbt_cloud.wait_until_finished(earlier["id"])["status"] == CANCELLED
     before = run_ids(dbt_cloud, [BUILD_ALL])
 
     outcome = run_dag_at(dag, logical_date)
@@ -133,7 +135,7 @@ def test_sync_calls_wait_out_429_with_retry_after(emulator, emulator_control):
     threading.Timer(3, emulator_control.set_faults, kwargs={"rate": 0}).start()
     started = time.monotonic()
 
-    job = hook.get_job(job_id=BUILD_ALL, account_id=12345).json()["data"]
+    job = hook.get_job(job_id=BUILD_ALL, account_id=tenant.ACCOUNT_ID).json()["data"]
 
     assert job["id"] == BUILD_ALL
     assert time.monotonic() - started >= 3  # it kept asking, two seconds apart, until the 429s stopped
@@ -146,14 +148,13 @@ def test_the_providers_own_sync_hook_fails_on_the_first_429(emulator, emulator_c
 
     emulator_control.set_faults(rate=1, kinds=["429"])
     with pytest.raises(AirflowException, match="429"):
-        DbtCloudHook("dbt_cloud_default", retry_limit=5).get_job(job_id=BUILD_ALL, account_id=12345)
+        DbtCloudHook("dbt_cloud_default", retry_limit=5).get_job(job_id=BUILD_ALL, account_id=tenant.ACCOUNT_ID)
 
 
 def test_no_answer_at_all_names_the_fix(monkeypatch):
     from local_runner.ports import free_port
 
-    monkeypatch.setattr("include.dbt_cloud.hook.ATTEMPTS", 2)
     monkeypatch.setenv("AIRFLOW_CONN_DBT_CLOUD_DEFAULT",
-                       f'{{"conn_type": "dbt_cloud", "host": "localhost:{free_port()}", "login": "12345", "password": "x"}}')
+                       f'{{"conn_type": "dbt_cloud", "host": "localhost:{free_port()}", "login": "{tenant.ACCOUNT_ID}", "password": "x"}}')
     with pytest.raises(DbtCloudUnreachable, match=r"No answer from dbt Cloud at https://localhost:\d+/.*make start"):
-        ResilientDbtCloudHook("dbt_cloud_default").get_job(job_id=BUILD_ALL, account_id=12345)
+        ResilientDbtCloudHook("dbt_cloud_default", retry_limit=2).get_job(job_id=BUILD_ALL, account_id=tenant.ACCOUNT_ID)

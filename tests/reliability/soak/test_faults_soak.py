@@ -12,13 +12,14 @@ import itertools
 
 import pytest
 
+from local_runner import demo_tenant as tenant
 from tests.e2e.dag_runner import load_dag, run_dag
 from tests.reliability.dbt_runs import new_runs, run_ids, runs_per_task, triggering_tasks
 from tests.reliability.emulator_control import FIFTH_OF_REQUESTS_FAIL
 
 pytestmark = pytest.mark.e2e
 DAG_RUNS = 30
-JOBS = (111, 222, 333, 444)
+JOBS = (tenant.BUILD_ALL_JOB_ID, tenant.TAGGED_JOB_ID, tenant.LATE_DATA_JOB_ID, tenant.PUBLISH_MARTS_JOB_ID)
 ROTATION = ["dbt_cloud_run_job", "dbt_cloud_deferrable", "dbt_cloud_chained_jobs", "dbt_cloud_elt",
             "dbt_cloud_job_by_name", "dbt_cloud_model_results", "dbt_cloud_hourly_models", "dbt_cloud_daily_models",
             "dbt_cloud_retry_from_failure"]
@@ -29,7 +30,7 @@ def test_thirty_dag_runs_under_faults_all_succeed_with_one_run_per_task(dbt_clou
     for number, dag_id in zip(range(1, DAG_RUNS + 1), itertools.cycle(ROTATION)):
         dag = load_dag(dag_id)
         if dag_id == "dbt_cloud_retry_from_failure":
-            dbt_cloud.reset_job(333)
+            dbt_cloud.reset_job(tenant.LATE_DATA_JOB_ID)
         before = run_ids(dbt_cloud, JOBS)
         # Faults hit the DAG run only: the test's own bookkeeping calls are not what is under test.
         emulator_control.set_faults(**FIFTH_OF_REQUESTS_FAIL, drop_after_commit_rate=0.5, seed=number)

@@ -14,6 +14,7 @@ from pathlib import Path
 
 import pytest
 
+from local_runner import demo_tenant as tenant
 from tests.e2e.dag_runner import load_dag, run_dag
 from tests.e2e.dbt_cloud_api import DbtCloudApi
 from tests.environment import ROOT
@@ -61,7 +62,7 @@ def dockerignored(root: Path):
 def secret_emulator(emulator, tmp_path, monkeypatch):
     token = f"dbtc_secret_{secrets.token_hex(16)}"
     spare = start_spare_emulator(emulator, tmp_path / "secret", token=token,
-                                 EXTRA_TOKENS=f"12345:{token}", SYNTHETIC_SECONDS="5")
+                                 EXTRA_TOKENS=f"{tenant.ACCOUNT_ID}:{token}", SYNTHETIC_SECONDS="5")
     monkeypatch.setenv("AIRFLOW_CONN_DBT_CLOUD_DEFAULT", spare.connection_json)
     monkeypatch.setenv("LOCAL_WAREHOUSE_DIR", str(spare.warehouse_dir))
     try:
@@ -73,13 +74,13 @@ def secret_emulator(emulator, tmp_path, monkeypatch):
 def test_the_token_is_nowhere_after_every_dag_ran(secret_emulator, airflow_db, caplog, capfd):
     token = secret_emulator.token.encode()
     api = DbtCloudApi(secret_emulator)
-    api.reset_job(333)
+    api.reset_job(tenant.LATE_DATA_JOB_ID)
     with caplog.at_level(logging.DEBUG):
         states = {dag_id: run_dag(load_dag(dag_id)).state for dag_id in EVERY_DAG_THAT_CALLS_DBT_CLOUD}
     printed = capfd.readouterr()
 
     assert set(states.values()) == {"success"}, states  # the token worked: every DAG talked to dbt Cloud with it
-    assert api.runs(111), "no run was made with the secret token"
+    assert api.runs(tenant.BUILD_ALL_JOB_ID), "no run was made with the secret token"
     # The grep works: it finds the token where it is on purpose.
     canary = Path(airflow_db, "canary.txt")
     canary.write_bytes(token)

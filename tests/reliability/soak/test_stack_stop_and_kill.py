@@ -15,11 +15,12 @@ from contextlib import contextmanager
 
 import pytest
 
+from local_runner import demo_tenant as tenant
 from tests.e2e.dbt_cloud_api import DbtCloudApi
+from tests.polling import CANCELLED, IN_PROGRESS, wait_until
 
 pytestmark = pytest.mark.e2e
-SYNTHETIC = 999
-CANCELLED = 30
+SYNTHETIC = tenant.SYNTHETIC_JOB_ID
 
 
 @pytest.fixture(scope="module")
@@ -42,17 +43,8 @@ def stack(synthetic_job_env, local_stack):
     patch.undo()
 
 
-def wait_for(what: str, check, timeout: float = 180.0, every: float = 1.0):
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        if (value := check()):
-            return value
-        time.sleep(every)
-    raise AssertionError(f"timed out after {timeout:.0f} s waiting for {what}")
-
-
 def start_dag_run(session, base: str, dag_id: str) -> str:
-    wait_for(f"{dag_id} to be loaded", lambda: session.get(f"{base}/api/v2/dags/{dag_id}", timeout=10).ok)
+    wait_until(f"{dag_id} to be loaded", lambda: session.get(f"{base}/api/v2/dags/{dag_id}", timeout=10).ok)
     session.patch(f"{base}/api/v2/dags/{dag_id}", json={"is_paused": False}, timeout=10).raise_for_status()
     response = session.post(f"{base}/api/v2/dags/{dag_id}/dagRuns", json={"logical_date": None}, timeout=10)
     response.raise_for_status()
@@ -77,13 +69,13 @@ def in_progress_run(stack_parts, dag_id, task_id, waiting_state, *, taken_by_tri
     cfg, session, _ = stack_parts
     base = cfg.airflow_url
     dag_run_id = start_dag_run(session, base, dag_id)
-    run_id = wait_for("the dbt Cloud run", lambda: job_run_id(session, base, dag_id, dag_run_id, task_id))
-    wait_for(f"{task_id} to be {waiting_state}",
+    run_id = wait_until("the dbt Cloud run", lambda: job_run_id(session, base, dag_id, dag_run_id, task_id))
+    wait_until(f"{task_id} to be {waiting_state}",
              lambda: task_instance(session, base, dag_id, dag_run_id, task_id)["state"] == waiting_state)
     if waiting_state == "deferred" and taken_by_triggerer:
         # Stop the task while its wait is under way in the triggerer (on_kill's path); the tests
         # with the triggerer stopped cover a task stopped before.
-        wait_for(f"the triggerer to take {task_id}'s trigger",
+        wait_until(f"the triggerer to take {task_id}'s trigger",
                  lambda: triggerer_id(session, base, dag_id, dag_run_id, task_id) is not None)
     return dag_run_id, run_id
 
@@ -105,12 +97,12 @@ def triggerer_stopped(cfg):
 
 def wait_cancelled(api: DbtCloudApi, run_id: int) -> float:
     started = time.monotonic()
-    wait_for(f"run {run_id} to be cancelled", lambda: api.run(run_id)["status"] == CANCELLED, timeout=30)
+    wait_until(f"run {run_id} to be cancelled", lambda: api.run(run_id)["status"] == CANCELLED, timeout=30)
     return time.monotonic() - started
 
 
 def new_run_of_cleared_task(session, base, dag_id, dag_run_id, task_id, old_run_id: int) -> int:
-    return wait_for("the cleared task's new run", lambda: (
+    return wait_until("the cleared task's new run", lambda: (
         rid := job_run_id(session, base, dag_id, dag_run_id, task_id)) not in (None, old_run_id) and rid)
 
 
@@ -164,7 +156,7 @@ def test_a_deferred_task_stopped_before_the_triggerer_took_its_wait_cancels_its_
         assert wait_cancelled(api, run_id) < 30
         if stop_task is clear:
             new_run = new_run_of_cleared_task(session, cfg.airflow_url, dag_id, dag_run_id, task_id, run_id)
-            assert api.run(new_run)["status"] in (1, 2, 3)
+            assert api.run(new_run)["status"] in IN_PROGRESS
             api.cancel(new_run)
 
 
@@ -176,11 +168,11 @@ def test_a_killed_task_process_is_retried_and_reattaches_to_its_run(stack):
     os.kill(task_instance(session, cfg.airflow_url, dag_id, dag_run_id, task_id)["pid"], signal.SIGKILL)
 
     # The DAG's retry_delay (2 minutes), then try 2 finds the run of try 1 still going and waits on it.
-    wait_for("try 2 to run", lambda: (ti := task_instance(session, cfg.airflow_url, dag_id, dag_run_id, task_id))
+    wait_until("try 2 to run", lambda: (ti := task_instance(session, cfg.airflow_url, dag_id, dag_run_id, task_id))
              ["try_number"] == 2 and ti["state"] == "running", timeout=300, every=2)
-    assert wait_for("try 2's run id", lambda: job_run_id(session, cfg.airflow_url, dag_id, dag_run_id, task_id)) == run_id
+    assert wait_until("try 2's run id", lambda: job_run_id(session, cfg.airflow_url, dag_id, dag_run_id, task_id)) == run_id
     # Other tests' DAG runs may still make runs; this DAG run's task has exactly one.
     causes = [api.run(run["id"])["trigger"]["cause"] for run in api.runs(SYNTHETIC)]
     assert sum(f"DAG run {dag_run_id}," in cause for cause in causes) == 1
-    assert api.run(run_id)["status"] in (1, 2, 3)
+    assert api.run(run_id)["status"] in IN_PROGRESS
     api.cancel(run_id)  # end the 10-minute run

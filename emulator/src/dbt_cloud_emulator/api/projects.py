@@ -39,13 +39,7 @@ async def get_project(request: Request, account_id: int, project_id: int) -> JSO
 @route(router, "GET", "/api/v3/accounts/{account_id}/environments/")
 async def list_account_environments(request: Request, account_id: int) -> JSONResponse:
     state = authorize(request, account_id)
-    project_id = int_param(request.query_params, "project_id")
-    environments = [
-        env for env in state.tenant.environments.values()
-        if env.account_id == account_id and project_id in (None, env.project_id)
-    ]
-    filters = {"project_id": project_id} if project_id is not None else {}
-    return page_of(request, account_id, environments, ORDERABLE, lambda env: environment_view(state.tenant, env), filters)
+    return _environments_page(request, state, account_id, int_param(request.query_params, "project_id"))
 
 
 @route(router, "GET", "/api/v2/accounts/{account_id}/environments/{environment_id}/")
@@ -62,17 +56,22 @@ async def get_account_environment(request: Request, account_id: int, environment
 async def list_environments(request: Request, account_id: int, project_id: int) -> JSONResponse:
     state = authorize(request, account_id)
     find_project(state, account_id, project_id)
-    environments = [env for env in state.tenant.environments.values() if env.project_id == project_id]
-    return page_of(
-        request, account_id, environments, ORDERABLE, lambda env: environment_view(state.tenant, env),
-        filters={"project_id": project_id},
-    )
+    return _environments_page(request, state, account_id, project_id)
 
 
 @route(router, "GET", "/api/v3/accounts/{account_id}/projects/{project_id}/environments/{environment_id}/")
 async def get_environment(request: Request, account_id: int, project_id: int, environment_id: int) -> JSONResponse:
     state = authorize(request, account_id)
     return envelope.success(environment_view(state.tenant, find_environment(state, account_id, project_id, environment_id)))
+
+
+def _environments_page(request: Request, state: EmulatorState, account_id: int, project_id: int | None) -> JSONResponse:
+    environments = [
+        env for env in state.tenant.environments.values()
+        if env.account_id == account_id and project_id in (None, env.project_id)
+    ]
+    filters = {"project_id": project_id} if project_id is not None else {}
+    return page_of(request, account_id, environments, ORDERABLE, lambda env: environment_view(state.tenant, env), filters)
 
 
 # lookups

@@ -1,0 +1,79 @@
+"""Jobs and job environment variables through the API: create, update, delete, include_related,
+validation only where dbt Cloud documents it, and persistence across a restart."""
+
+from fastapi.testclient import TestClient
+
+from conftest import ACCOUNT, AUTH, make_settings
+from dbt_cloud_emulator.app import EmulatorApp
+
+V2 = f"/api/v2/accounts/{ACCOUNT}"
+VARIABLES = f"/api/v3/accounts/{ACCOUNT}/projects/70001/environment-variables"
+JOB = {"account_id": ACCOUNT, "project_id": 70001, "environment_id": 80002, "name": "Nightly [[nightly]]",
+       "execute_steps": ["dbt seed", "dbt run --select staging"], "settings": {"threads": 2, "target_name": "ci"},
+       "schedule": {"cron": "0 5 * * *"}, "unknown_field": "ignored"}
+
+
+def test_create_update_delete_and_list(client):
+    created = client.post(f"{V2}/jobs/", json=JOB).json()["data"]
+    assert created["id"] >= 1001 and "unknown_field" not in created
+    assert (created["environment_id"], created["settings"], created["schedule"]["cron"]) == (80002, {"threads": 2, "target_name": "ci"}, "0 5 * * *")
+    assert created["triggers"]["schedule"] is False and created["execution"] == {"timeout_seconds": 0}
+
+    updated = client.post(f"{V2}/jobs/{created['id']}", json={**JOB, "execute_steps": ["dbt build"]}).json()["data"]
+    assert updated["execute_steps"] == ["dbt build"] and updated["settings"]["threads"] == 2
+    assert created["id"] in [job["id"] for job in client.get(f"{V2}/jobs/", params={"environment_id": 80002}).json()["data"]]
+
+    deleted = client.delete(f"{V2}/jobs/{created['id']}").json()["data"]
+    assert deleted["state"] == 2
+    assert client.get(f"{V2}/jobs/{created['id']}/").status_code == 404
+    assert created["id"] not in [job["id"] for job in client.get(f"{V2}/jobs/").json()["data"]]
+
+
+def test_only_documented_rules_refuse_a_job(client):
+    for body, fragment in [
+        ({**JOB, "name": ""}, "name is required"),
+        ({**JOB, "execute_steps": ["rm -rf /"]}, "dbt commands"),
+        ({**JOB, "environment_id": 4242}, "not in account"),
+        ({**JOB, "project_id": 1}, "belongs to project 70001"),
+        ({**JOB, "settings": {"threads": 0}}, "settings.threads"),
+    ]:
+        response = client.post(f"{V2}/jobs/", json=body)
+        assert response.status_code == 400 and fragment in response.json()["status"]["user_message"], body
+
+
+def test_job_variables_and_include_related(client):
+    job_id = client.post(f"{V2}/jobs/", json=JOB).json()["data"]["id"]
+    body = {"account_id": ACCOUNT, "project_id": 70001, "name": "DBT_LABEL", "type": "job",
+            "job_definition_id": job_id, "raw_value": "one"}
+    variable = client.post(f"{VARIABLES}/", json=body).json()["data"]
+    client.post(f"{VARIABLES}/{variable['id']}/", json={**body, "raw_value": "two"})
+    listed = client.get(f"{VARIABLES}/job/", params={"job_definition_id": job_id}).json()["data"]
+    assert listed == {"DBT_LABEL": {"job": {"id": variable["id"], "value": "two"}}}
+    job = client.get(f"{V2}/jobs/{job_id}/", params={"include_related": "custom_environment_variables,most_recent_run"})
+    assert [v["value"] for v in job.json()["data"]["custom_environment_variables"]] == ["two"]
+    assert job.json()["data"]["most_recent_run"] is None
+    assert client.delete(f"{VARIABLES}/{variable['id']}/").status_code == 204
+    assert client.get(f"{VARIABLES}/job/", params={"job_definition_id": job_id}).json()["data"] == {}
+    bad = client.post(f"{VARIABLES}/", json={**body, "name": "LABEL"})
+    assert bad.status_code == 400 and "DBT_" in bad.json()["status"]["user_message"]
+
+
+def test_jobs_survive_a_restart_and_a_deleted_tenant_job_stays_deleted(tmp_path):
+    settings = make_settings(tmp_path)
+    with TestClient(EmulatorApp(settings), base_url="https://testserver", headers=AUTH) as first:
+        created = first.post(f"{V2}/jobs/", json=JOB).json()["data"]["id"]
+        first.delete(f"{V2}/jobs/555/")
+    with TestClient(EmulatorApp(settings), base_url="https://testserver", headers=AUTH) as second:
+        assert second.get(f"{V2}/jobs/{created}/").json()["data"]["name"] == "Nightly [[nightly]]"
+        assert second.get(f"{V2}/jobs/555/").status_code == 404
+        assert second.get(f"{V2}/jobs/111/").status_code == 200
+
+
+def test_v3_accounts_environments_and_missing_slash(client):
+    assert [a["id"] for a in client.get("/api/v3/accounts/").json()["data"]] == [ACCOUNT]
+    assert client.get(f"/api/v3/accounts/{ACCOUNT}").json()["data"]["id"] == ACCOUNT
+    environments = client.get(f"/api/v3/accounts/{ACCOUNT}/environments/", params={"project_id": 70001}).json()["data"]
+    assert sorted(env["id"] for env in environments) == [80001, 80002]
+    assert client.get(f"{V2}/projects/70001").json()["data"]["name"] == "Jaffle Shop Analytics"
+    missing = client.get("/api/v3/accounts/12345/webhooks/").json()["status"]["user_message"]
+    assert missing.startswith("No such endpoint: GET /api/v3/accounts/12345/webhooks/.") and "provider" not in missing

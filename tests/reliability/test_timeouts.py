@@ -2,7 +2,7 @@
 - `timeout` stops the waiting: the task fails at once, not retried, naming its run, which keeps going;
 - `execution_timeout` stops the task: its run is cancelled, and the retry starts a run of its own.
 
-Through the real provider against the emulator's synthetic job 999, whose runs take a minute.
+Through the real provider against the emulator's synthetic job (999), whose runs take a minute.
 """
 
 from __future__ import annotations
@@ -11,13 +11,13 @@ from datetime import timedelta
 
 import pytest
 
+from local_runner import demo_tenant
 from tests.e2e.dag_runner import load_dag, run_dag
+from tests.polling import CANCELLED, IN_PROGRESS
 from tests.reliability.dbt_runs import new_runs, run_ids
 
 pytestmark = pytest.mark.e2e
-SYNTHETIC = 999
-IN_PROGRESS = (1, 2, 3)  # queued, starting, running
-CANCELLED = 30
+SYNTHETIC = demo_tenant.SYNTHETIC_JOB_ID
 MODES = pytest.mark.parametrize(
     ("dag_id", "task_id"), [("dbt_cloud_run_job", "run_dbt_cloud_job"), ("dbt_cloud_deferrable", "run_job_deferrable")],
     ids=["sync", "deferrable"],

@@ -4,7 +4,7 @@ PYTHON ?= $(shell command -v python3.11 2>/dev/null || command -v python3)
 VENV_PY := .venv/bin/python
 EMULATOR_PY := emulator/.venv/bin/python
 
-.PHONY: help install start stop status logs test soak bench demo clean jobs-plan jobs-sync
+.PHONY: help install start stop status logs test test-docker soak bench demo clean jobs-plan jobs-sync
 
 help:
 	@echo "make demo     start everything, run the example DAG dbt_cloud_run_job once and print the dbt Cloud run"
@@ -13,6 +13,7 @@ help:
 	@echo "make status   show what runs"
 	@echo "make logs     show the components' logs (SERVICE=scheduler to pick one, FOLLOW=1 to follow)"
 	@echo "make test     run the test suite (starts and stops what it needs)"
+	@echo "make test-docker  only the Docker test: the project as \`astro dev start\` runs it (installs and starts Docker if needed)"
 	@echo "make soak     long reliability runs (about 20 min): 30 DAG runs under faults, a running stack killed / marked failed / cleared, a token grep after every DAG"
 	@echo "make bench    run the benchmarks (about 12 min on 2 cores) and write bench/results/ (table, JSON, plots)"
 	@echo "make jobs-plan   show what jobs-sync would change: dbt_cloud_jobs.yml against .env's connection (the emulator by default)"
@@ -38,6 +39,9 @@ test: install
 	@$(PYTHON) -m local_runner.browser_install
 	@$(EMULATOR_PY) -m pytest emulator/tests
 	@$(VENV_PY) -m pytest tests
+
+test-docker: install
+	@$(VENV_PY) -m pytest tests/docker -v
 
 soak: install
 	@RELIABILITY_SOAK=1 $(VENV_PY) -m pytest tests/reliability/soak -v

@@ -14,12 +14,14 @@ import sys
 import requests
 from dotenv import dotenv_values
 
+from local_runner import demo_tenant
 from local_runner.config import LocalConfig
-from local_runner.emulator import DEMO_ACCOUNT_ID, DEMO_TOKEN, is_healthy
+from local_runner.emulator import is_healthy
 from local_runner.install import ROOT, client_venv
 
 JOBS_FILE = ROOT / "dbt_cloud_jobs.yml"
-EMULATOR_PROJECT_ID, EMULATOR_ENVIRONMENT_ID = 70001, 80001
+DEMO_ACCOUNT_ID, DEMO_TOKEN = demo_tenant.ACCOUNT_ID, demo_tenant.TOKEN
+EMULATOR_PROJECT_ID, EMULATOR_ENVIRONMENT_ID = demo_tenant.PROJECT_ID, demo_tenant.PRODUCTION_ENVIRONMENT_ID
 # The .env variable each job's id goes in, by the job's identifier in dbt_cloud_jobs.yml.
 JOB_ID_VARIABLES = {
     "build_all": "DBT_CLOUD_JOB_ID", "build_tagged": "DBT_CLOUD_TAGGED_JOB_ID",

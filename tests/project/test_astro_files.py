@@ -1,4 +1,4 @@
-"""The Docker path cannot run here (no Docker engine): these tests read its files instead."""
+"""The Astro project's files, read: what they pin and wire (tests/docker runs them in a Docker engine)."""
 
 from __future__ import annotations
 

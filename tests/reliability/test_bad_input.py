@@ -17,6 +17,7 @@ import pytest
 
 from local_runner import demo_tenant as tenant
 from tests.e2e.dag_runner import load_dag, run_dag
+from tests.environment import NO_EMULATOR_HERE, emulator_available
 from tests.polling import ERROR
 from tests.reliability.dbt_runs import run_ids
 
@@ -112,6 +113,7 @@ def test_a_malformed_id_breaks_only_the_dags_that_use_it(monkeypatch):
     assert "dbt_cloud_run_job" in bag.dags
 
 
+@pytest.mark.skipif(not emulator_available(), reason=NO_EMULATOR_HERE)  # it starts the local stack
 def test_airflows_port_taken_says_which_and_leaves_nothing_running(tmp_path):
     from local_runner import stack
     from local_runner.config import LocalConfig

@@ -17,6 +17,7 @@ from include.dbt_cloud.config import (
     dotenv_path,
     load_dotenv_file,
 )
+from tests.environment import NO_EMULATOR_HERE, emulator_available
 
 EMULATOR_MODE = {EMULATOR_MODE_VARIABLE: "true"}
 REAL_CLOUD = {
@@ -195,6 +196,7 @@ def test_dotenv_path_defaults_to_the_project_root_and_follows_astro_dotenv_path(
     assert dotenv_path() == Path(tmp_path / "custom.env")
 
 
+@pytest.mark.skipif(not emulator_available(), reason=NO_EMULATOR_HERE)  # reads emulator/jobs.yaml
 def test_defaults_match_the_emulator_tenant_file():
     import yaml
 

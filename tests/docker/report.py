@@ -1,0 +1,3 @@
+"""What the Docker test found, printed at the end of the session (make test-docker's summary)."""
+
+LINES: list[str] = []

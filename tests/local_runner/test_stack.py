@@ -3,11 +3,13 @@
 from __future__ import annotations
 
 import socket
+from pathlib import Path
 
 import pytest
 import requests
 
 from tests.environment import NO_EMULATOR_HERE, emulator_available
+from tests.polling import wait_until
 
 pytestmark = pytest.mark.skipif(not emulator_available(), reason=NO_EMULATOR_HERE)
 
@@ -30,6 +32,23 @@ def test_start_applies_airflow_settings_with_the_emulator_on_localhost(local_sta
     assert conn["conn_type"] == "dbt_cloud"
     assert conn["host"] == f"localhost:{local_stack.emulator_port}"
     assert conn["login"] == str(demo_tenant.ACCOUNT_ID)
+
+
+def test_every_dag_imports_with_the_emulator_demo_ids(local_stack):
+    from local_runner import airflow
+
+    session, base = airflow.api_session(local_stack), local_stack.airflow_url
+    dag_files = {p.name for p in (local_stack.root / "dags").glob("*.py")}
+
+    def parsed():  # the dag-processor parses each file once after start
+        errors = session.get(f"{base}/api/v2/importErrors", timeout=10).json()["import_errors"]
+        loaded = {Path(d["fileloc"]).name for d in session.get(f"{base}/api/v2/dags", params={"limit": 100},
+                                                               timeout=10).json()["dags"]}
+        return (errors, loaded) if errors or loaded == dag_files else None
+
+    errors, loaded = wait_until("dags/ to be parsed", parsed, timeout=120, every=2)
+    assert [error["stack_trace"].splitlines()[-1] for error in errors] == []
+    assert loaded == dag_files
 
 
 def test_start_runs_the_mail_sink_that_smtp_default_points_at(local_stack):

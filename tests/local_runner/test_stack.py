@@ -51,6 +51,27 @@ def test_every_dag_imports_with_the_emulator_demo_ids(local_stack):
     assert loaded == dag_files
 
 
+def test_the_asset_consumer_succeeds_by_hand_and_when_its_model_is_rebuilt(local_stack):
+    from local_runner import airflow
+    from tests.docker.airflow_rest import FINISHED, AirflowRest
+
+    consumer, producer = "dbt_cloud_orders_consumer", "dbt_cloud_model_results"
+    rest = AirflowRest(local_stack.airflow_url, airflow.api_session(local_stack).headers["Authorization"].split()[1])
+    rest.wait_for_dags({consumer, producer})
+
+    by_hand = rest.trigger(consumer)  # as the UI's Trigger button: no asset event, the model never built
+    assert rest.wait_finished({consumer: by_hand}, timeout=180) == {consumer: "success"}
+    assert rest.wait_finished({producer: rest.trigger(producer)}, timeout=600) == {producer: "success"}
+
+    def asset_triggered_runs():
+        runs = rest.session.get(f"{rest.api}/dags/{consumer}/dagRuns", params={"run_type": "asset_triggered"},
+                                timeout=60).json()["dag_runs"]
+        return [run["state"] for run in runs if run["state"] in FINISHED]
+
+    assert wait_until("the consumer's run scheduled by the orders model", asset_triggered_runs, timeout=180,
+                      every=3) == ["success"]
+
+
 def test_start_runs_the_mail_sink_that_smtp_default_points_at(local_stack):
     import mailbox
     import smtplib

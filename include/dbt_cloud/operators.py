@@ -193,6 +193,7 @@ class ResilientDbtCloudRunJobOperator(_ResilientDbtCloudTask, DbtCloudRunJobOper
 
 
     def execute(self, context: Context) -> Any:
+        # Row O4 (a wait timeout is retried, and misreported): no fix upstream.
         try:
             return super().execute(context)
         except DbtCloudJobRunException as error:  # sync wait: the run failed, or `timeout` is up
@@ -200,6 +201,7 @@ class ResilientDbtCloudRunJobOperator(_ResilientDbtCloudTask, DbtCloudRunJobOper
             raise
 
     def execute_complete(self, context: Context, event: dict[str, Any] | None = None) -> int:
+        # Row O4, deferrable: the trigger marks a wait that ran out (`wait_timed_out`).
         try:
             return super().execute_complete(context, event)
         except DbtCloudJobRunException:

@@ -56,7 +56,7 @@ class VerifiedDbtCloudRunTrigger(DbtCloudRunJobTrigger):
         while True:
             event = await anext(DbtCloudRunJobTrigger.run(self))
             if event.payload["status"] == "error" and time.time() >= self.end_time:
-                # The wait's `timeout` is up: the operator fails without retries if the run still goes on.
+                # The wait's `timeout` is up: the operator fails without retries if the run still goes on (row O4).
                 yield TriggerEvent({**event.payload, "wait_timed_out": True})
                 return
             if event.payload["status"] != "error":

@@ -1,8 +1,9 @@
 """Test the validity of all DAGs. **USED BY DEV PARSE COMMAND DO NOT EDIT**
 
 As `astro dev init` writes it (astro-cli v1.45.0, pkg/airflowrt/include/airflow3/dagintegritytestdefault.py),
-with one change for Airflow 3.3: DagBag() without include_examples, which 3.3's DagBag no longer
-accepts (example DAGs are a bundle of their own there). Drop the change when the CLI ships it.
+with two changes: DagBag() without include_examples, which Airflow 3.3's DagBag no longer accepts
+(example DAGs are a bundle of their own there; drop the change when the CLI ships it), and the
+emulator mode of the local stack (DBT_CLOUD_USE_EMULATOR, below).
 """
 
 from contextlib import contextmanager
@@ -14,6 +15,11 @@ import pytest
 from airflow.models import DagBag, Variable, Connection
 from airflow.hooks.base import BaseHook
 from airflow.utils.db import initdb
+
+# The DAGs are parsed as `astro dev start` runs them: against the bundled emulator, whose demo ids
+# fill unset DBT_CLOUD_* variables (docker-compose.override.yml sets the same; include/dbt_cloud/config.py).
+# A real-dbt-Cloud connection in .env still requires the ids.
+os.environ.setdefault("DBT_CLOUD_USE_EMULATOR", "true")
 
 # init airflow database
 initdb()

@@ -25,6 +25,7 @@ from pathlib import Path
 os.environ["AIRFLOW_HOME"] = tempfile.mkdtemp(prefix="bench-airflow-home-")
 os.environ["AIRFLOW__CORE__LOAD_EXAMPLES"] = "False"
 os.environ["ASTRO_DOTENV_PATH"] = os.devnull
+os.environ["DBT_CLOUD_USE_EMULATOR"] = "true"  # the bench runs the DAGs against its emulators
 
 from bench import (bench_venv, capacity, emulator_throughput, machine, overhead, parse_cost,  # noqa: E402
                    report, start_cost)

@@ -9,7 +9,7 @@ The dependency is an ordinary Airflow edge, so the chain can also include non-db
 **reuse_existing_run=True** on both tasks: before triggering, the operator asks dbt Cloud for
 a run of the job that is still queued, starting or running, and if there is one it waits for
 that run instead of starting another. This matters on an Airflow retry: if the worker running
-the task died, or the task hit a timeout while its run carried on in dbt Cloud, the retry
+the task died while its run carried on in dbt Cloud, the retry
 re-attaches to the run in progress instead of queueing a duplicate behind it (twice the cost,
 and the downstream job would wait for both). It also joins a run someone started by hand or
 from a dbt Cloud schedule. Leave it off when every DAG run must have a run of its own.

@@ -13,8 +13,9 @@ for one task ([docs/guarantees.md](docs/guarantees.md)).
   (`include/dbt_cloud/defaults.py`); with no `.env`, the bundled emulator's demo job runs.
 - `check_interval=6`: the run's status is read every 6 s (the provider's 60 s adds up to a minute
   to every run; measured in bench/README.md).
-- `timeout=30 * 60`: stop waiting after 30 minutes (the provider's default is 7 days); the run
-  itself goes on in dbt Cloud, behind the link.
+- `timeout=30 * 60`: stop waiting after 30 minutes (the provider's default is 7 days) and fail at
+  once, not retried; the run goes on in dbt Cloud, behind the link. `execution_timeout` (1 h, in
+  `default_args`) cancels the run instead, and a retry starts a new one: docs/timeouts.md.
 - A failed run's task log shows the failed step and dbt nodes. Copy this file and
   `include/dbt_cloud/` into your project: README, "Use it in your own project".
 """

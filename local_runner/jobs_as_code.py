@@ -82,7 +82,10 @@ def main(command: str) -> int:
     code = subprocess.run([str(tool), command, str(JOBS_FILE), "--vars-yml", str(vars_file)],
                           env={**os.environ, **env}).returncode
     if code == 0 and command == "sync":
-        print("==> The jobs' ids, for .env:")
+        if not settings.get("AIRFLOW_CONN_DBT_CLOUD_DEFAULT"):  # the emulator
+            print("==> The synced jobs' ids (the DAGs keep the emulator's demo jobs 111-444 unless .env names these):")
+        else:
+            print("==> The jobs' ids, for .env:")
         print_job_ids(env, variables)
     return code
 

@@ -2,17 +2,21 @@
 
 Airflow components fork workers and supervisors, and some of them (`airflow standalone` famously)
 leave children behind on SIGTERM, so stopping means signalling the whole group, then checking
-by the environment marker that no process of this state folder survived.
+by the environment marker that no process of this state folder survived. Processes are found and
+checked with psutil, which reads the same facts on macOS as on Linux.
 """
 
 from __future__ import annotations
 
+import contextlib
 import os
 import signal
 import subprocess
 import time
 from dataclasses import dataclass
 from pathlib import Path
+
+import psutil
 
 from local_runner.config import PROCESS_MARKER, LocalConfig
 
@@ -49,19 +53,11 @@ def spawn(cfg: LocalConfig, component: Component, env: dict[str, str]) -> int:
 
 def alive(pid: int) -> bool:
     try:
-        os.kill(pid, 0)
-    except ProcessLookupError:
+        return psutil.Process(pid).status() != psutil.STATUS_ZOMBIE
+    except psutil.NoSuchProcess:
         return False
-    except PermissionError:
+    except psutil.AccessDenied:
         return True
-    return not _is_zombie(pid)
-
-
-def _is_zombie(pid: int) -> bool:
-    try:
-        return Path(f"/proc/{pid}/stat").read_text().split(") ", 1)[1].startswith("Z")
-    except (OSError, IndexError):
-        return False
 
 
 def running_pid(cfg: LocalConfig, component: Component) -> int | None:
@@ -73,21 +69,19 @@ def running_pid(cfg: LocalConfig, component: Component) -> int | None:
     return pid if alive(pid) else None
 
 
-def _group_alive(pgid: int) -> bool:
-    try:
-        os.killpg(pgid, 0)
-    except ProcessLookupError:
-        return False
-    except PermissionError:
-        return True
-    return any(not _is_zombie(pid) for pid, _ in _processes_where(lambda p: _pgid(p) == pgid))
-
-
 def _pgid(pid: int) -> int | None:
     try:
         return os.getpgid(pid)
     except OSError:
         return None
+
+
+def _group_alive(pgid: int) -> bool:
+    """Whether a process of the group is still running (exited processes not yet reaped do not count)."""
+    for proc in psutil.process_iter(["status"]):
+        if _pgid(proc.pid) == pgid and proc.info["status"] not in (psutil.STATUS_ZOMBIE, None):
+            return True
+    return False
 
 
 def stop_group(pgid: int, timeout: float = 20.0) -> None:
@@ -104,32 +98,34 @@ def stop_group(pgid: int, timeout: float = 20.0) -> None:
             time.sleep(0.2)
 
 
-def _processes_where(predicate) -> list[tuple[int, str]]:
-    found = []
-    proc = Path("/proc")
-    if not proc.is_dir():
-        return found
-    for entry in proc.iterdir():
-        if not entry.name.isdigit():
-            continue
-        pid = int(entry.name)
-        try:
-            if pid != os.getpid() and predicate(pid):
-                cmd = (entry / "cmdline").read_bytes().replace(b"\0", b" ").decode(errors="replace").strip()
-                found.append((pid, cmd))
-        except OSError:
-            continue
-    return found
+def stop_tree(pid: int, timeout: float = 5.0) -> None:
+    """SIGTERM a process and all its descendants (whatever their group), then SIGKILL what is left."""
+    try:
+        root = psutil.Process(pid)
+        tree = [root, *root.children(recursive=True)]
+    except psutil.NoSuchProcess:
+        return
+    for send in (psutil.Process.terminate, psutil.Process.kill):
+        for proc in tree:
+            with contextlib.suppress(psutil.NoSuchProcess, psutil.AccessDenied):  # what is left is reported
+                send(proc)
+        _, tree = psutil.wait_procs(tree, timeout=timeout)
+        tree = [proc for proc in tree if alive(proc.pid)]
+        if not tree:
+            return
 
 
 def marked_processes(cfg: LocalConfig) -> list[tuple[int, str]]:
-    """Every live process started by the runner for this state folder (found by its marker)."""
-    marker = f"{PROCESS_MARKER}={cfg.state_dir}".encode()
-
-    def has_marker(pid: int) -> bool:
-        return marker in Path(f"/proc/{pid}/environ").read_bytes().split(b"\0") and not _is_zombie(pid)
-
-    return _processes_where(has_marker)
+    """Every live process started by the runner for this state folder (found by its marker), as
+    (pid, command line). psutil reads environments on Linux and macOS alike."""
+    found = []
+    for proc in psutil.process_iter(["environ", "cmdline", "status"]):
+        info = proc.info
+        if proc.pid == os.getpid() or info["status"] in (psutil.STATUS_ZOMBIE, None):
+            continue
+        if (info["environ"] or {}).get(PROCESS_MARKER) == str(cfg.state_dir):
+            found.append((proc.pid, " ".join(info["cmdline"] or [])))
+    return found
 
 
 def stop(cfg: LocalConfig, component: Component) -> bool:

@@ -8,7 +8,7 @@ from local_runner import airflow, emulator, mail_sink, ports, settings_file
 from local_runner.config import LocalConfig
 from local_runner.emulator import StartError
 from local_runner.install import say
-from local_runner.processes import Component, marked_processes, running_pid, spawn, stop, stop_group
+from local_runner.processes import Component, marked_processes, running_pid, spawn, stop, stop_tree
 
 
 def all_components(cfg: LocalConfig) -> list[Component]:
@@ -66,10 +66,7 @@ def stop_all(cfg: LocalConfig) -> None:
     stopped = [c.name for c in reversed(all_components(cfg)) if stop(cfg, c)]
     strays = marked_processes(cfg)
     for pid, _ in strays:
-        try:
-            stop_group(pid, timeout=5)
-        except OSError:
-            pass
+        stop_tree(pid)
     left = marked_processes(cfg)
     if left:
         listing = "\n".join(f"  {pid} {cmd[:120]}" for pid, cmd in left)

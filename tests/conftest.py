@@ -27,6 +27,9 @@ os.environ["AIRFLOW_HOME"] = tempfile.mkdtemp(prefix="airflow-tests-")
 os.environ["AIRFLOW__CORE__DAGS_FOLDER"] = str(ROOT / "dags")
 os.environ["AIRFLOW__CORE__LOAD_EXAMPLES"] = "False"
 os.environ["ASTRO_DOTENV_PATH"] = os.devnull
+# The suite runs the DAGs against the emulator, as make start and astro dev start do: its demo ids
+# apply. Tests of the real-dbt-Cloud path (tests/dags/test_real_dbt_cloud_ids.py) remove it.
+os.environ["DBT_CLOUD_USE_EMULATOR"] = "true"
 
 @pytest.fixture(scope="session")
 def airflow_db() -> Path:
@@ -86,6 +89,7 @@ def local_stack(tmp_path_factory):
     # use its own connection from airflow_settings.yaml, as after a real `make start`.
     patch = pytest.MonkeyPatch()
     patch.delenv("AIRFLOW_CONN_DBT_CLOUD_DEFAULT", raising=False)
+    patch.delenv("DBT_CLOUD_USE_EMULATOR")  # the stack's Airflow is told by local_runner, as after make start
     cfg = LocalConfig.isolated(tmp_path_factory.mktemp("stack"))
     try:
         try:

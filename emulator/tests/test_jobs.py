@@ -3,7 +3,7 @@ validation only where dbt Cloud documents it, and persistence across a restart."
 
 from fastapi.testclient import TestClient
 
-from conftest import ACCOUNT, AUTH, make_settings
+from conftest import ACCOUNT, AUTH, make_settings, wait_for_run
 from dbt_cloud_emulator.app import EmulatorApp
 
 V2 = f"/api/v2/accounts/{ACCOUNT}"
@@ -77,3 +77,15 @@ def test_v3_accounts_environments_and_missing_slash(client):
     assert client.get(f"{V2}/projects/70001").json()["data"]["name"] == "Jaffle Shop Analytics"
     missing = client.get("/api/v3/accounts/12345/webhooks/").json()["status"]["user_message"]
     assert missing.startswith("No such endpoint: GET /api/v3/accounts/12345/webhooks/.") and "provider" not in missing
+
+
+def test_a_run_of_an_api_job_runs_its_steps_with_its_variables(client):
+    step = """dbt compile --inline "select '{{ env_var('DBT_LABEL') }}' as label\""""
+    job_id = client.post(f"{V2}/jobs/", json={**JOB, "environment_id": 80001, "execute_steps": [step]}).json()["data"]["id"]
+    client.post(f"{VARIABLES}/", json={"account_id": ACCOUNT, "project_id": 70001, "name": "DBT_LABEL", "type": "job",
+                                       "job_definition_id": job_id, "raw_value": "from-the-job-variable"})
+    run = client.post(f"{V2}/jobs/{job_id}/run/", json={"cause": "variables"}).json()["data"]
+    assert wait_for_run(client, run["id"])["status"] == 10
+    steps = client.get(f"{V2}/runs/{run['id']}/", params={"include_related": "run_steps"}).json()["data"]["run_steps"]
+    assert steps[-1]["name"] == f"Invoke dbt with `{step}`"
+    assert "select 'from-the-job-variable' as label" in steps[-1]["logs"]

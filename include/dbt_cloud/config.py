@@ -4,10 +4,13 @@
 /dev/null) is loaded first without overriding anything already set: Astro passes `.env` to its
 containers itself, plain `python` and pytest do not.
 
-With the bundled emulator (no `AIRFLOW_CONN_<CONN_ID>` variable, or one whose host is
-localhost, 127.0.0.1 or dbt-cloud-emulator) unset variables fall back to the emulator's demo
-tenant, so every DAG runs with an empty `.env`. With any other host (real dbt Cloud) the ids
-and names must be set.
+Emulator mode is explicit: unset variables fall back to the bundled emulator's demo tenant only
+with DBT_CLOUD_USE_EMULATOR=true, which `make start` (local_runner, from airflow_settings.yaml's
+emulator connection), `astro dev start` (docker-compose.override.yml) and the test suite set. So
+every DAG runs with an empty `.env` there. Anywhere else (a deployment, whose connection lives in
+a secrets backend or the metadata database) the ids and names must be set. An
+`AIRFLOW_CONN_<CONN_ID>` variable whose host is not the emulator's (real dbt Cloud in `.env`)
+turns emulator mode off.
 
 Each value is checked when a DAG file reads it: a missing or malformed value makes only the
 DAG files that use it fail to import, with a message naming the variable and the fix, and the
@@ -26,6 +29,7 @@ from dotenv import load_dotenv
 PROJECT_ROOT = Path(__file__).resolve().parents[2]  # include/dbt_cloud/config.py -> the project
 EMULATOR_HOSTS = frozenset({"localhost", "127.0.0.1", "dbt-cloud-emulator"})
 DEFAULT_CONN_ID = "dbt_cloud_default"
+EMULATOR_MODE_VARIABLE = "DBT_CLOUD_USE_EMULATOR"
 
 # The emulator's demo tenant (emulator/jobs.yaml): the defaults when the connection is the emulator's.
 EMULATOR_DEFAULTS = {
@@ -114,7 +118,22 @@ class DbtCloudSettings:
         return conn.host or "cloud.getdbt.com"  # the provider's own default host
 
     @property
+    def emulator_mode(self) -> bool:
+        """Whether the environment says the DAGs run against the bundled emulator."""
+        raw = self._environ.get(EMULATOR_MODE_VARIABLE, "").strip().lower()
+        if raw in ("true", "1"):
+            return True
+        if raw in ("", "false", "0"):
+            return False
+        raise DbtCloudSettingsError(
+            f"{EMULATOR_MODE_VARIABLE}={raw!r} is neither true nor false: set it to true to use the bundled "
+            "emulator's demo ids, or remove it."
+        )
+
+    @property
     def uses_emulator(self) -> bool:
+        if not self.emulator_mode:
+            return False
         host = self.tenant_host
         if host is None:
             return True
@@ -162,9 +181,13 @@ class DbtCloudSettings:
         if raw is None:
             if self.uses_emulator:
                 return EMULATOR_DEFAULTS[name]
+            if self.emulator_mode:
+                why = f"{self.conn_env_var} points at {self.tenant_host}, not the bundled emulator"
+            else:
+                why = f"{EMULATOR_MODE_VARIABLE} is not true (make start and astro dev start set it, for the emulator's demo ids)"
             raise DbtCloudSettingsError(
-                f"{name} is not set: add {name}={placeholder} to .env ({where}). It is required "
-                f"because {self.conn_env_var} points at {self.tenant_host}, not the bundled emulator."
+                f"{name} is not set: add {name}={placeholder} to .env or the deployment's environment "
+                f"variables ({where}). It is required because {why}."
             )
         if not raw.strip():
             raise DbtCloudSettingsError(f"{name} is set but empty: {fix}, or remove the line.")

@@ -23,6 +23,10 @@
   plugins/dbt_cloud_stopped_deferrals.py (mark failed or success) and, for a clear, through the
   next try, which cancels the runs of the task's earlier keys still in progress.
 - In deferrable mode the wait ends in error only if the run failed (include/dbt_cloud/trigger.py).
+- Two timeouts, one model (docs/timeouts.md): `timeout` stops the waiting. If the run is still
+  going then, the task fails at once, without retries (a retry would only wait on the same run
+  again), naming the run, which keeps going in dbt Cloud. `execution_timeout` stops the task and
+  cancels its run (the provider); a retry then starts a run of its own.
 
 `ResilientDbtCloudJobRunSensor` is `DbtCloudJobRunSensor` with the same retries and waits.
 
@@ -36,10 +40,11 @@ import time
 from functools import cached_property
 from typing import TYPE_CHECKING, Any
 
-from airflow.providers.dbt.cloud.hooks.dbt import DbtCloudJobRunStatus
+from airflow.providers.dbt.cloud.hooks.dbt import DbtCloudJobRunException, DbtCloudJobRunStatus
 from airflow.providers.dbt.cloud.operators.dbt import DbtCloudRunJobOperator
 from airflow.providers.dbt.cloud.sensors.dbt import DbtCloudJobRunSensor
 from airflow.providers.dbt.cloud.triggers.dbt import DbtCloudRunJobTrigger
+from airflow.sdk.exceptions import AirflowFailException
 
 from .hook import DbtCloudUnreachable, ResilientDbtCloudHook, TransientDbtCloudError
 from .trigger import CancellingDbtCloudRunJobTrigger, VerifiedDbtCloudRunTrigger
@@ -185,6 +190,37 @@ class ResilientDbtCloudRunJobOperator(_ResilientDbtCloudTask, DbtCloudRunJobOper
                 break
             latest = newer
         return latest
+
+
+    def execute(self, context: Context) -> Any:
+        # Row O4 (a wait timeout is retried, and misreported): no fix upstream.
+        try:
+            return super().execute(context)
+        except DbtCloudJobRunException as error:  # sync wait: the run failed, or `timeout` is up
+            self._fail_if_still_running(str(error))
+            raise
+
+    def execute_complete(self, context: Context, event: dict[str, Any] | None = None) -> int:
+        # Row O4, deferrable: the trigger marks a wait that ran out (`wait_timed_out`).
+        try:
+            return super().execute_complete(context, event)
+        except DbtCloudJobRunException:
+            if (event or {}).get("wait_timed_out"):
+                self._fail_if_still_running(event["message"])
+            raise
+
+    def _fail_if_still_running(self, reason: str) -> None:
+        """The wait ended while the run still goes on (its `timeout`): fail without retries."""
+        if self.run_id is None:
+            return
+        run = self.hook.get_job_run(run_id=self.run_id, account_id=self.account_id).json()["data"]
+        if run["status"] in IN_PROGRESS:
+            raise AirflowFailException(
+                f"Stopped waiting for dbt Cloud run {run['id']} after this task's timeout of {self.timeout} s "
+                f"({reason}). The run is still {run['status_humanized']} and keeps going in dbt Cloud. Not retried: "
+                "a retry would wait on the same run again. Cancel the run if it is stuck, or raise the task's "
+                f"`timeout` if runs take this long: {run['href']}"
+            )
 
 
 class ResilientDbtCloudJobRunSensor(_ResilientDbtCloudTask, DbtCloudJobRunSensor):

@@ -55,7 +55,11 @@ class VerifiedDbtCloudRunTrigger(DbtCloudRunJobTrigger):
         failed_checks = 0
         while True:
             event = await anext(DbtCloudRunJobTrigger.run(self))
-            if event.payload["status"] != "error" or time.time() >= self.end_time:
+            if event.payload["status"] == "error" and time.time() >= self.end_time:
+                # The wait's `timeout` is up: the operator fails without retries if the run still goes on (row O4).
+                yield TriggerEvent({**event.payload, "wait_timed_out": True})
+                return
+            if event.payload["status"] != "error":
                 yield event
                 return
             try:

@@ -1,8 +1,10 @@
 """Parses one DAG file the way the dag-processor does, with the network and the metadata DB cut off.
 
 Run as a script (a fresh interpreter per file, so one file's imports cannot hide another's):
-    python tests/dags/parse_guard.py dags/some_dag.py
+    python tests/dags/parse_guard.py dags/some_dag.py [--keep-database]
 It prints JSON: the DAG ids, import errors, and every network or DB access attempted while parsing.
+With --keep-database the configured metadata DB stays reachable (a connection stored there must
+not be read either): accesses are still recorded.
 """
 
 from __future__ import annotations
@@ -27,8 +29,9 @@ def _refuse(kind):
 socket.socket.connect = _refuse("network connect")
 socket.socket.connect_ex = _refuse("network connect")
 socket.getaddrinfo = _refuse("DNS lookup")
-# A metadata DB that cannot be opened: any query at parse time fails and is recorded below.
-os.environ["AIRFLOW__DATABASE__SQL_ALCHEMY_CONN"] = f"sqlite:///{tempfile.mkdtemp()}/missing/airflow.db"
+if "--keep-database" not in sys.argv:
+    # A metadata DB that cannot be opened: any query at parse time fails and is recorded below.
+    os.environ["AIRFLOW__DATABASE__SQL_ALCHEMY_CONN"] = f"sqlite:///{tempfile.mkdtemp()}/missing/airflow.db"
 
 
 def main(path: str) -> None:

@@ -3,11 +3,13 @@
 from __future__ import annotations
 
 import socket
+from pathlib import Path
 
 import pytest
 import requests
 
 from tests.environment import NO_EMULATOR_HERE, emulator_available
+from tests.polling import wait_until
 
 pytestmark = pytest.mark.skipif(not emulator_available(), reason=NO_EMULATOR_HERE)
 
@@ -30,6 +32,44 @@ def test_start_applies_airflow_settings_with_the_emulator_on_localhost(local_sta
     assert conn["conn_type"] == "dbt_cloud"
     assert conn["host"] == f"localhost:{local_stack.emulator_port}"
     assert conn["login"] == str(demo_tenant.ACCOUNT_ID)
+
+
+def test_every_dag_imports_with_the_emulator_demo_ids(local_stack):
+    from local_runner import airflow
+
+    session, base = airflow.api_session(local_stack), local_stack.airflow_url
+    dag_files = {p.name for p in (local_stack.root / "dags").glob("*.py")}
+
+    def parsed():  # the dag-processor parses each file once after start
+        errors = session.get(f"{base}/api/v2/importErrors", timeout=10).json()["import_errors"]
+        loaded = {Path(d["fileloc"]).name for d in session.get(f"{base}/api/v2/dags", params={"limit": 100},
+                                                               timeout=10).json()["dags"]}
+        return (errors, loaded) if errors or loaded == dag_files else None
+
+    errors, loaded = wait_until("dags/ to be parsed", parsed, timeout=120, every=2)
+    assert [error["stack_trace"].splitlines()[-1] for error in errors] == []
+    assert loaded == dag_files
+
+
+def test_the_asset_consumer_succeeds_by_hand_and_when_its_model_is_rebuilt(local_stack):
+    from local_runner import airflow
+    from tests.docker.airflow_rest import FINISHED, AirflowRest
+
+    consumer, producer = "dbt_cloud_orders_consumer", "dbt_cloud_model_results"
+    rest = AirflowRest(local_stack.airflow_url, airflow.api_session(local_stack).headers["Authorization"].split()[1])
+    rest.wait_for_dags({consumer, producer})
+
+    by_hand = rest.trigger(consumer)  # as the UI's Trigger button: no asset event, the model never built
+    assert rest.wait_finished({consumer: by_hand}, timeout=180) == {consumer: "success"}
+    assert rest.wait_finished({producer: rest.trigger(producer)}, timeout=600) == {producer: "success"}
+
+    def asset_triggered_runs():
+        runs = rest.session.get(f"{rest.api}/dags/{consumer}/dagRuns", params={"run_type": "asset_triggered"},
+                                timeout=60).json()["dag_runs"]
+        return [run["state"] for run in runs if run["state"] in FINISHED]
+
+    assert wait_until("the consumer's run scheduled by the orders model", asset_triggered_runs, timeout=180,
+                      every=3) == ["success"]
 
 
 def test_start_runs_the_mail_sink_that_smtp_default_points_at(local_stack):

@@ -10,6 +10,7 @@ import pytest
 
 from include.dbt_cloud.config import (
     EMULATOR_DEFAULTS,
+    EMULATOR_MODE_VARIABLE,
     PROJECT_ROOT,
     DbtCloudSettings,
     DbtCloudSettingsError,
@@ -18,6 +19,7 @@ from include.dbt_cloud.config import (
 )
 from tests.environment import NO_EMULATOR_HERE, emulator_available
 
+EMULATOR_MODE = {EMULATOR_MODE_VARIABLE: "true"}
 REAL_CLOUD = {
     "AIRFLOW_CONN_DBT_CLOUD_DEFAULT": json.dumps(
         {"conn_type": "dbt_cloud", "host": "ab123.us1.dbt.com", "login": "98765", "password": "dbtc_secret"}
@@ -41,8 +43,8 @@ def conn_json(host: str) -> str:
     return json.dumps({"conn_type": "dbt_cloud", "host": host, "login": "12345", "password": "t"})
 
 
-def test_no_connection_variable_means_the_emulator_demo_tenant():
-    settings = DbtCloudSettings({})
+def test_emulator_mode_means_the_emulator_demo_tenant():
+    settings = DbtCloudSettings(EMULATOR_MODE)
     assert settings.uses_emulator
     assert settings.conn_id == "dbt_cloud_default"
     assert (settings.account_id, settings.job_id, settings.tagged_job_id) == (12345, 111, 222)
@@ -63,22 +65,41 @@ def test_no_connection_variable_means_the_emulator_demo_tenant():
     ],
 )
 def test_emulator_hosts_keep_the_demo_defaults(value):
-    settings = DbtCloudSettings({"AIRFLOW_CONN_DBT_CLOUD_DEFAULT": value})
+    settings = DbtCloudSettings({**EMULATOR_MODE, "AIRFLOW_CONN_DBT_CLOUD_DEFAULT": value})
     assert settings.uses_emulator
     assert settings.job_id == 111
+
+
+@pytest.mark.parametrize("environ", [{}, {"AIRFLOW_CONN_DBT_CLOUD_DEFAULT": conn_json("localhost:8443")},
+                                     {EMULATOR_MODE_VARIABLE: "false"}, {EMULATOR_MODE_VARIABLE: "0"}])
+def test_without_emulator_mode_nothing_means_the_emulator(environ):
+    # No connection variable: the connection may be in the metadata DB or a secrets backend.
+    settings = DbtCloudSettings(environ)
+    assert not settings.uses_emulator
+    with pytest.raises(DbtCloudSettingsError) as raised:
+        settings.job_id
+    assert str(raised.value).startswith("DBT_CLOUD_JOB_ID is not set: add DBT_CLOUD_JOB_ID=<job id> to .env")
+    assert f"because {EMULATOR_MODE_VARIABLE} is not true" in str(raised.value)
+
+
+@pytest.mark.parametrize("value", ["yes", "on", "emulator"])
+def test_an_unclear_emulator_mode_is_named(value):
+    with pytest.raises(DbtCloudSettingsError, match=f"^{EMULATOR_MODE_VARIABLE}='{value}' is neither true nor false"):
+        DbtCloudSettings({EMULATOR_MODE_VARIABLE: value}).job_id
 
 
 @pytest.mark.parametrize(
     "value",
     [conn_json("cloud.getdbt.com"), conn_json("ab123.us1.dbt.com"), conn_json(""), "dbt-cloud://1:t@emea.dbt.com"],
 )
-def test_other_hosts_are_real_dbt_cloud(value):
+def test_other_hosts_are_real_dbt_cloud_even_in_emulator_mode(value):
     # An empty host is the provider's default, cloud.getdbt.com.
-    assert not DbtCloudSettings({"AIRFLOW_CONN_DBT_CLOUD_DEFAULT": value}).uses_emulator
+    assert not DbtCloudSettings({**EMULATOR_MODE, "AIRFLOW_CONN_DBT_CLOUD_DEFAULT": value}).uses_emulator
 
 
 def test_the_connection_variable_follows_dbt_cloud_conn_id():
-    environ = {"DBT_CLOUD_CONN_ID": "dbt_cloud_prod", "AIRFLOW_CONN_DBT_CLOUD_PROD": conn_json("cloud.getdbt.com")}
+    environ = {**EMULATOR_MODE, "DBT_CLOUD_CONN_ID": "dbt_cloud_prod",
+               "AIRFLOW_CONN_DBT_CLOUD_PROD": conn_json("cloud.getdbt.com")}
     settings = DbtCloudSettings(environ)
     assert settings.conn_id == "dbt_cloud_prod"
     assert not settings.uses_emulator
@@ -89,7 +110,7 @@ def test_the_connection_variable_follows_dbt_cloud_conn_id():
 @pytest.mark.parametrize(("prop", "variable"), [*ID_PROPERTIES.items(), *NAME_PROPERTIES.items()])
 def test_real_dbt_cloud_requires_every_id_and_name(prop, variable):
     with pytest.raises(DbtCloudSettingsError) as raised:
-        getattr(DbtCloudSettings(REAL_CLOUD), prop)
+        getattr(DbtCloudSettings({**EMULATOR_MODE, **REAL_CLOUD}), prop)
     message = str(raised.value)
     assert message.startswith(f"{variable} is not set: add {variable}=<")
     assert "to .env" in message
@@ -99,7 +120,8 @@ def test_real_dbt_cloud_requires_every_id_and_name(prop, variable):
 
 def test_the_job_id_message_says_where_to_find_it():
     with pytest.raises(DbtCloudSettingsError, match=r"DBT_CLOUD_JOB_ID is not set: add DBT_CLOUD_JOB_ID=<job id> "
-                       r"to \.env \(the number after /jobs/ in the job's URL in dbt Cloud\)"):
+                       r"to \.env or the deployment's environment variables "
+                       r"\(the number after /jobs/ in the job's URL in dbt Cloud\)"):
         DbtCloudSettings(REAL_CLOUD).job_id
 
 
@@ -137,7 +159,7 @@ def test_ids_tolerate_surrounding_spaces():
 @pytest.mark.parametrize("value", ['{"host": "x", "password": "dbtc_secret"', "a://b://c://dbtc_secret@host"])
 def test_an_unreadable_connection_variable_is_named_without_its_token(value):
     with pytest.raises(DbtCloudSettingsError, match="^AIRFLOW_CONN_DBT_CLOUD_DEFAULT is neither connection JSON") as raised:
-        DbtCloudSettings({"AIRFLOW_CONN_DBT_CLOUD_DEFAULT": value}).job_id
+        DbtCloudSettings({**EMULATOR_MODE, "AIRFLOW_CONN_DBT_CLOUD_DEFAULT": value}).job_id
     assert "dbtc_secret" not in str(raised.value)
     assert raised.value.__cause__ is None and raised.value.__suppress_context__
 
@@ -148,7 +170,7 @@ def test_an_empty_conn_id_is_named():
 
 
 def test_one_bad_value_does_not_spoil_the_others():
-    settings = DbtCloudSettings({"DBT_CLOUD_TAGGED_JOB_ID": "nope"})
+    settings = DbtCloudSettings({**EMULATOR_MODE, "DBT_CLOUD_TAGGED_JOB_ID": "nope"})
     assert settings.job_id == 111
     with pytest.raises(DbtCloudSettingsError):
         settings.tagged_job_id

@@ -36,7 +36,8 @@ def _expected_dag_ids() -> set[str]:
          "from airflow.dag_processing.dagbag import DagBag; b = DagBag('dags'); "
          "assert not b.import_errors, b.import_errors; print('DAG_IDS', *b.dag_ids)"],
         cwd=ROOT, capture_output=True, text=True, env={"AIRFLOW_HOME": tempfile.mkdtemp(), "PATH": "/usr/bin:/bin",
-                                                      "AIRFLOW__CORE__LOAD_EXAMPLES": "False"})
+                                                      "AIRFLOW__CORE__LOAD_EXAMPLES": "False",
+                                                      "DBT_CLOUD_USE_EMULATOR": "true"})  # as the override sets it
     assert done.returncode == 0, done.stderr[-2000:]
     [listed] = [line for line in done.stdout.splitlines() if line.startswith("DAG_IDS ")]
     return set(listed.split()[1:])

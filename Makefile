@@ -44,7 +44,7 @@ test-docker: install
 	@$(VENV_PY) -m pytest tests/docker -v
 
 soak: install
-	@RELIABILITY_SOAK=1 $(VENV_PY) -m pytest tests/reliability/soak -v
+	@RELIABILITY_SOAK=1 $(VENV_PY) -m pytest tests/reliability/soak tests/docker/soak -v
 
 bench: install
 	@$(VENV_PY) -m bench $(BENCH_ARGS)

@@ -65,6 +65,8 @@ class AstroProject:
     emulator_web_port: int
     root: Path = ROOT
     env_file: Path | None = None  # the CLI adds `env_file: .env` when the project has one
+    # A third compose file, merged last, for settings only a test needs (the emulator's synthetic wait).
+    extra_compose: dict | None = None
     image: str = field(default="")
     compose_file: Path = field(default=Path())
 
@@ -73,6 +75,10 @@ class AstroProject:
         self.workdir = Path(tempfile.mkdtemp(prefix=f"{self.name}-"))
         self.compose_file = self.workdir / "docker-compose.yml"
         self.compose_file.write_text(self.generated_compose())
+        self.compose_files = [self.compose_file, self.root / "docker-compose.override.yml"]
+        if self.extra_compose:
+            self.compose_files.append(self.workdir / "docker-compose.test.yml")
+            self.compose_files[-1].write_text(yaml.safe_dump(self.extra_compose))
 
     @property
     def url(self) -> str:
@@ -89,7 +95,7 @@ class AstroProject:
 
     def _compose_run(self, args: tuple[str, ...], timeout: float | None) -> subprocess.CompletedProcess:
         argv = [*compose_command(), "--project-name", self.name, "--project-directory", str(self.root),
-                "-f", str(self.compose_file), "-f", str(self.root / "docker-compose.override.yml"), *args]
+                *(arg for path in self.compose_files for arg in ("-f", str(path))), *args]
         # The emulator's ports come from here, in a clean environment (not from the shell or a .env).
         env = {"PATH": "/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin",
                **dict(zip(EMULATOR_PORT_VARIABLES, (str(self.emulator_port), str(self.emulator_web_port))))}
@@ -130,7 +136,16 @@ class AstroProject:
         return self._compose_run(("logs", "--no-color", f"--tail={tail}", *services), 120).stdout[-8000:]
 
     def container(self, service: str) -> str:
-        return self.compose("ps", "-q", service).stdout.strip()
+        return self.compose("ps", "-a", "-q", service).stdout.strip()  # -a: a killed one too (compose v2)
+
+    # -- a crash of one service: SIGKILL, then start again (as `docker kill` / `docker start`) -----
+    def kill_service(self, service: str) -> str:
+        container = self.container(service)
+        docker("kill", container)
+        return container
+
+    def start_service(self, service: str) -> None:
+        docker("start", self.container(service), timeout=300)
 
     # -- astro dev kill (stop, then remove containers, network and volumes) -----------------------
     def kill(self) -> None:

@@ -66,15 +66,18 @@ class AirflowRest:
     def task_instances(self, dag_id: str, run_id: str) -> list[dict]:
         return self._call("GET", f"/dags/{dag_id}/dagRuns/{run_id}/taskInstances", params={"limit": 1000})["task_instances"]
 
+    def task_instance(self, dag_id: str, run_id: str, task_id: str) -> dict:
+        return self._call("GET", f"/dags/{dag_id}/dagRuns/{run_id}/taskInstances/{task_id}")
+
     def xcom(self, dag_id: str, run_id: str, task_id: str, key: str, map_index: int = -1) -> Any | None:
         resp = self.session.get(f"{self.api}/dags/{dag_id}/dagRuns/{run_id}/taskInstances/{task_id}/xcomEntries/{key}",
                                 params={"map_index": map_index, "deserialize": True}, timeout=60)
         return resp.json()["value"] if resp.ok else None
 
-    def task_log(self, dag_id: str, run_id: str, ti: dict) -> list[str]:
-        """The latest try's log, one line per event (with its exception, if any), as the UI's log view shows it."""
+    def task_log(self, dag_id: str, run_id: str, ti: dict, try_number: int | None = None) -> list[str]:
+        """A try's log (by default the latest), one line per event (with its exception, if any), as the UI's log view shows it."""
         resp = self.session.get(
-            f"{self.api}/dags/{dag_id}/dagRuns/{run_id}/taskInstances/{ti['task_id']}/logs/{max(ti['try_number'], 1)}",
+            f"{self.api}/dags/{dag_id}/dagRuns/{run_id}/taskInstances/{ti['task_id']}/logs/{try_number or max(ti['try_number'], 1)}",
             params={"map_index": ti["map_index"], "full_content": True}, timeout=60)
         if not resp.ok:
             return [f"(no log: {resp.status_code})"]

@@ -8,12 +8,21 @@ from __future__ import annotations
 
 import os
 import time
-import uuid
+from types import SimpleNamespace
 
 import pytest
+import yaml
+from requests.adapters import HTTPAdapter
+from urllib3.util.retry import Retry
 
+from tests.docker.airflow_rest import AirflowRest
 from tests.docker.report import LINES as REPORT
+from tests.docker.stack import running_project
+from tests.e2e.dbt_cloud_api import DbtCloudApi
 from tests.environment import NO_EMULATOR_HERE, ROOT, emulator_available
+
+# soak/ (containers killed mid-run) is long: only `make soak` (RELIABILITY_SOAK=1) collects it.
+collect_ignore = [] if os.environ.get("RELIABILITY_SOAK") == "1" else ["soak"]
 
 
 def pytest_terminal_summary(terminalreporter) -> None:
@@ -60,22 +69,29 @@ def base_images(docker_engine) -> dict[str, str]:
 @pytest.fixture(scope="module")
 def astro_project(base_images):
     """The project built, started as `astro dev start` starts it, settings applied; killed at the end."""
-    from docker_stack.astro_dev import AstroProject
-    from local_runner.ports import free_port
-
-    project = AstroProject(name=f"astrodbtcloudtest{uuid.uuid4().hex[:8]}", api_server_port=free_port(),
-                           postgres_port=free_port(), emulator_port=free_port(), emulator_web_port=free_port())
-    try:
-        started = time.monotonic()
-        project.build()
-        REPORT.append(f"images built in {time.monotonic() - started:.0f} s: {project.image}, the emulator's")
-        started = time.monotonic()
-        project.up()
-        project.wait_healthy()
-        project.healthy_after = time.monotonic() - started
-        REPORT.append(f"healthy {project.healthy_after:.0f} s after `up` ({project.url}/api/v2/monitor/health)")
-        for line in project.apply_settings():
-            REPORT.append(f"  airflow_settings.yaml: {line}")
+    with running_project() as project:
         yield project
-    finally:
-        project.kill()
+
+
+@pytest.fixture(scope="module")
+def airflow(astro_project) -> AirflowRest:
+    from docker_stack.airflow_settings import token
+
+    return AirflowRest(astro_project.url, token(astro_project.url))
+
+
+@pytest.fixture(scope="module")
+def dbt_cloud(astro_project, tmp_path_factory) -> DbtCloudApi:
+    """The emulator's dbt Cloud API through its published port, trusted with the CA it serves."""
+    from docker_stack.engine import docker
+
+    bundle = tmp_path_factory.mktemp("emulator-tls") / "trust-bundle.pem"
+    docker("cp", f"{astro_project.container('dbt-cloud-emulator')}:/state/tls/trust-bundle.pem", str(bundle))
+    conn = next(c for c in yaml.safe_load((ROOT / "airflow_settings.yaml").read_text())["airflow"]["connections"]
+                if c["conn_id"] == "dbt_cloud_default")
+    api = DbtCloudApi(SimpleNamespace(url=f"https://localhost:{astro_project.emulator_port}",
+                                      token=conn["conn_password"], trust_bundle=bundle))
+    api.session.trust_env = False  # REQUESTS_CA_BUNDLE (the host emulator's, set by tests/conftest.py) would win
+    # Reads are retried, as AirflowRest's: a poll every 5 s meets uvicorn's 5 s keep-alive closing the connection.
+    api.session.mount("https://", HTTPAdapter(max_retries=Retry(total=3, backoff_factor=1, allowed_methods=["GET"])))
+    return api

@@ -13,15 +13,13 @@ import re
 import subprocess
 import tempfile
 from pathlib import Path
-from types import SimpleNamespace
 
 import pytest
 import requests
-import yaml
 
 from tests.docker.airflow_rest import AirflowRest
 from tests.docker.report import LINES as REPORT
-from tests.e2e.dbt_cloud_api import DbtCloudApi
+from tests.docker.stack import killed_leaving_nothing
 from tests.environment import ROOT
 
 DBT_CLOUD_SUCCESS = 10
@@ -51,28 +49,6 @@ def _failed_tasks_errors(airflow: AirflowRest, dag_id: str, run_id: str) -> str:
             errors = [line for line in airflow.task_log(dag_id, run_id, ti) if re.search(r"error|exception", line, re.I)]
             found.append(f"  {ti['task_id']} ({ti['state']}, try {ti['try_number']}):\n    " + "\n    ".join(errors[-6:]))
     return "\n".join(found) or "  (no failed task)"
-
-
-@pytest.fixture(scope="module")
-def airflow(astro_project) -> AirflowRest:
-    from docker_stack.airflow_settings import token
-
-    return AirflowRest(astro_project.url, token(astro_project.url))
-
-
-@pytest.fixture(scope="module")
-def dbt_cloud(astro_project, tmp_path_factory) -> DbtCloudApi:
-    """The emulator's dbt Cloud API through its published port, trusted with the CA it serves."""
-    from docker_stack.engine import docker
-
-    bundle = tmp_path_factory.mktemp("emulator-tls") / "trust-bundle.pem"
-    docker("cp", f"{astro_project.container('dbt-cloud-emulator')}:/state/tls/trust-bundle.pem", str(bundle))
-    conn = next(c for c in yaml.safe_load((ROOT / "airflow_settings.yaml").read_text())["airflow"]["connections"]
-                if c["conn_id"] == "dbt_cloud_default")
-    api = DbtCloudApi(SimpleNamespace(url=f"https://localhost:{astro_project.emulator_port}",
-                                      token=conn["conn_password"], trust_bundle=bundle))
-    api.session.trust_env = False  # REQUESTS_CA_BUNDLE (the host emulator's, set by tests/conftest.py) would win
-    return api
 
 
 @pytest.fixture(scope="module")
@@ -134,7 +110,4 @@ def test_astro_dev_parse_passes_in_the_project_image(astro_project):
 
 
 def test_astro_dev_kill_leaves_no_container_network_or_volume(astro_project):
-    astro_project.kill()
-    left = astro_project.leftovers()
-    REPORT.append(f"after `compose down --volumes`: {sum(map(len, left.values()))} containers/networks/volumes left")
-    assert left == {"containers": [], "networks": [], "volumes": []}, left
+    assert killed_leaving_nothing(astro_project)

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections import Counter
+from types import SimpleNamespace
 from typing import Any
 
 from include.dbt_cloud.operators import ResilientDbtCloudRunJobOperator, key_tag, task_key
@@ -20,6 +21,13 @@ def new_runs(dbt_cloud, job_ids, before: set[int]) -> list[dict[str, Any]]:
 def tag_of(dag_run, task_id: str, map_index: int = -1, first_try: int = 1) -> str:
     """The key tag the operator puts in its runs' cause, for a task of a DAG run (never cleared by default)."""
     return key_tag(task_key(dag_run.dag_id, dag_run.run_id, task_id, map_index, first_try))
+
+
+def runs_of_task(dbt_cloud, job_id: int, dag_id: str, dag_run_id: str, task_id: str) -> list[dict[str, Any]]:
+    """The job's runs that carry a task's key (never cleared), oldest first, with their trigger (cause)."""
+    tag = tag_of(SimpleNamespace(dag_id=dag_id, run_id=dag_run_id), task_id)
+    runs = [dbt_cloud.run(run["id"]) for run in dbt_cloud.runs(job_id)]
+    return [run for run in runs if tag in run["trigger"]["cause"]]
 
 
 def triggering_tasks(dag) -> list[str]:

@@ -1,4 +1,4 @@
-"""The emulator's own controls (/_emulator/faults, /_emulator/stats), for tests that break things on purpose."""
+"""The emulator's own controls (/_emulator/faults, /_emulator/stats, synthetic runs' release), for tests that break things on purpose."""
 
 from __future__ import annotations
 
@@ -23,6 +23,10 @@ class EmulatorControl:
 
     def set_faults(self, **settings: Any) -> dict[str, Any]:
         return self._call("POST", "/faults", json=settings)
+
+    def release_synthetic_runs(self, fail_run_ids=()) -> dict[str, int]:
+        """End every waiting synthetic run now (those in fail_run_ids in error): {"released": n, "failing": m}."""
+        return self._call("POST", "/synthetic/release", json={"fail_run_ids": list(fail_run_ids)})
 
     def injected(self) -> dict[str, int]:
         """How many faults of each kind were injected since the emulator started."""

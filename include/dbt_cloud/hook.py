@@ -73,9 +73,10 @@ def certificate_verification_error(error: BaseException) -> ssl.SSLCertVerificat
     return None
 
 
-def untrusted_certificate_message(host: str, error: ssl.SSLCertVerificationError) -> str:
+def untrusted_certificate_message(host: str, error: Exception) -> str:
+    """What to do about a certificate that did not verify (`error`: ssl's, as requests or aiohttp wrap it)."""
     return (
-        f"Could not verify the TLS certificate of dbt Cloud at https://{host}/ ({error.verify_message or error}): "
+        f"Could not verify the TLS certificate of dbt Cloud at https://{host}/ ({getattr(error, 'verify_message', None) or error}): "
         "this Airflow process does not trust the certificate it presented, so no request was sent. "
         "If that is the bundled emulator, point REQUESTS_CA_BUNDLE (the sync hook) and SSL_CERT_FILE (the "
         "triggerer) at its trust bundle: `make start` sets both to .state/emulator/tls/trust-bundle.pem, and "

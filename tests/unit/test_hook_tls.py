@@ -1,8 +1,9 @@
-"""The hook against a real local TLS server whose certificate this process does not trust (a throwaway
-self-signed one), and against a port where nothing listens: each failure names its own fix."""
+"""The hook and the deferrable wait against a real local TLS server whose certificate this process does
+not trust (a throwaway self-signed one), and against a port where nothing listens: each failure names its own fix."""
 
 from __future__ import annotations
 
+import asyncio
 import datetime
 import json
 import ssl
@@ -19,6 +20,7 @@ from cryptography.hazmat.primitives.asymmetric import ec
 from cryptography.x509.oid import NameOID
 
 from include.dbt_cloud.hook import DbtCloudCertificateUntrusted, DbtCloudUnreachable, ResilientDbtCloudHook
+from include.dbt_cloud.trigger import VerifiedDbtCloudRunTrigger
 from local_runner.ports import free_port
 
 TOKEN = "dbtc-secret-token-never-logged"
@@ -119,3 +121,21 @@ def test_a_refused_connection_still_says_to_start_the_emulator(monkeypatch):
     message = str(unreachable.value)
     assert f"No answer from dbt Cloud at https://{host}/ (ConnectionError)" in message and "make start" in message
     assert "certificate" not in message and TOKEN not in message
+
+
+def test_the_deferrable_wait_stops_at_an_untrusted_certificate_naming_the_trust_fix(tls_server, monkeypatch, capfd):
+    port, _, served = tls_server
+    point_connection_at(monkeypatch, port)
+    trigger = VerifiedDbtCloudRunTrigger(conn_id="dbt_cloud_default", run_id=5, account_id=1, end_time=time.time() + 600,
+                                         poll_interval=5, hook_params={"retry_limit": 1, "retry_delay": 5})
+
+    async def first_event():
+        return await anext(trigger.run())
+
+    started = time.monotonic()
+    event = asyncio.run(first_event())
+
+    assert event.payload["status"] == "error" and time.monotonic() - started < 5  # no second status check
+    logged = "".join(capfd.readouterr())
+    assert f"Could not verify the TLS certificate of dbt Cloud at https://localhost:{port}/" in logged
+    assert "SSL_CERT_FILE" in logged and TOKEN not in logged and served == []

@@ -81,8 +81,8 @@ def untrusted_certificate_message(host: str, error: Exception) -> str:
         "If that is the bundled emulator, point REQUESTS_CA_BUNDLE (the sync hook) and SSL_CERT_FILE (the "
         "triggerer) at its trust bundle: `make start` sets both to .state/emulator/tls/trust-bundle.pem, and "
         "docker-compose.override.yml sets them to /usr/local/share/dbt-cloud-emulator-tls/trust-bundle.pem in "
-        "the Airflow containers. For real dbt Cloud, the machine's CA store must hold the issuing CA: behind a "
-        "proxy that inspects TLS, add the proxy's CA to the bundle those two variables name."
+        "the Airflow containers. Real dbt Cloud needs only the public CAs, so there it is usually a proxy that "
+        "inspects TLS: point both variables at a bundle of the public CAs plus that proxy's CA."
     )
 
 

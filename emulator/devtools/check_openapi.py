@@ -1,8 +1,8 @@
 """Developer check: validate the emulator's responses against dbt Cloud's official OpenAPI schemas.
 
 It reads the specs from ../shared/reference beside the repository (override with --spec-dir): they
-are not shipped with the project. emulator/tests/test_openapi_check.py runs it where they are (and
-skips, saying so, where they are not). Run with the emulator's venv (jsonschema comes with dbt-core):
+are not shipped with the project (they carry no licence), so it is a developer check run by hand, not
+part of `make test`, where a missing spec would be a skip in CI. Run with the emulator's venv (jsonschema comes with dbt-core):
 
     emulator/.venv/bin/python emulator/devtools/check_openapi.py
 

@@ -10,7 +10,6 @@ the emulator's API through its published port.
 
 from __future__ import annotations
 
-import re
 import time
 from dataclasses import dataclass
 from types import SimpleNamespace
@@ -21,7 +20,7 @@ from local_runner import demo_tenant as tenant
 from tests.docker.airflow_rest import AirflowRest
 from tests.docker.report import LINES as REPORT
 from tests.docker.stack import killed_leaving_nothing, running_project
-from tests.polling import ERROR, IN_PROGRESS, SUCCESS, wait_until
+from tests.polling import ERROR, IN_PROGRESS, RUNNING, SUCCESS, wait_until
 from tests.reliability.dbt_runs import runs_of_task
 from tests.reliability.emulator_control import EmulatorControl
 
@@ -94,6 +93,14 @@ def kill_and_start(astro_project, service: str) -> float:
     return killed
 
 
+def release_running_runs(emulator: EmulatorControl, expected: int) -> dict[str, int]:
+    """End the waiting synthetic runs in success. A run is waiting once it is Running (the emulator
+    enters its wait in the same step); a run still queued would miss the release and wait on."""
+    released = emulator.release_synthetic_runs()
+    assert released["released"] == expected, f"released {released}, expected {expected} runs"
+    return released
+
+
 def described(runs: list[dict]) -> str:
     return ", ".join(f"#{run['id']} {run['status_humanized']}" for run in runs) or "no run"
 
@@ -147,7 +154,7 @@ def test_a_killed_scheduler_restarted_retries_its_task_which_reattaches_to_its_r
 
 
 def test_released_runs_end_in_success_and_so_do_their_tasks_one_run_each(airflow, dbt_cloud, emulator, underway):
-    released = emulator.release_synthetic_runs()
+    released = release_running_runs(emulator, expected=sum(map(len, TRIGGERING.values())))
     states = airflow.wait_finished({dag_id: run.dag_run_id for dag_id, run in underway.items()}, timeout=300)
     lines, problems = [], []
     for dag_id, run in underway.items():
@@ -188,11 +195,14 @@ def test_a_killed_emulator_restarted_keeps_its_runs_and_ends_the_lost_ones_in_er
 
     # Each operator's try 1 fails with its run (the true end); try 2 needs a run of its own.
     operators = [(underway[SYNC], "run_dbt_cloud_job"), (underway[DEFERRABLE], "run_job_deferrable")]
-    for run, task_id in operators:
-        wait_until(f"{run.dag_id}.{task_id}'s try 2 run", lambda run=run, task_id=task_id: len(
-            task_runs(dbt_cloud, run, task_id)) == 2, timeout=RETRY_TIMEOUT, every=5)
+    for run, task_id in operators:  # released once try 2 waits on it, in its own form (sync, deferred)
+        state = WAITING[run.dag_id][task_id]
+        wait_until(f"{run.dag_id}.{task_id}'s try 2 to be {state} on a run of its own", lambda run=run, task_id=task_id,
+                   state=state: (ti := airflow.task_instance(run.dag_id, run.dag_run_id, task_id))["try_number"] == 2
+                   and waiting(ti, state) and [r["status"] for r in task_runs(dbt_cloud, run, task_id)] == [ERROR, RUNNING],
+                   timeout=RETRY_TIMEOUT, every=3)
     recovered = time.monotonic() - killed
-    released = emulator.release_synthetic_runs()
+    released = release_running_runs(emulator, expected=len(operators))
     states = airflow.wait_finished({dag_id: run.dag_run_id for dag_id, run in underway.items()}, timeout=RETRY_TIMEOUT)
 
     lines, problems = [], []
@@ -215,7 +225,7 @@ def test_a_killed_emulator_restarted_keeps_its_runs_and_ends_the_lost_ones_in_er
                 problems.append(f"{dag_id}.{task_id}: not one run per try: {[r['trigger']['cause'] for r in found]}")
             if task_id != "trigger_job" and tis[task_id]["try_number"] != 2:  # try 1 failed with its run, try 2 succeeded
                 problems.append(f"{dag_id}.{task_id} ended in try {tis[task_id]['try_number']}, not 2:\n"
-                                + tries_errors(airflow, run, tis[task_id]))
+                                + tries_logs(airflow, run, tis[task_id]))
         expected_states = ({"run_dbt_cloud_job": "success"} if dag_id == SYNC else
                            {"run_job_deferrable": "success", "trigger_job": "success", "wait_for_job": "failed"})
         if {task_id: ti["state"] for task_id, ti in tis.items()} != expected_states:
@@ -228,11 +238,10 @@ def test_a_killed_emulator_restarted_keeps_its_runs_and_ends_the_lost_ones_in_er
     assert not problems, "\n".join(problems)
 
 
-def tries_errors(airflow: AirflowRest, run: Underway, ti: dict) -> str:
-    """The warning and error lines of each try's log, to say why a task needed the tries it took."""
-    return "\n".join(f"  try {n}: " + "\n    ".join(line for line in airflow.task_log(run.dag_id, run.dag_run_id, ti, n)
-                                                  if re.match(r"(warning|error|critical) ", line, re.I))
-                     for n in range(1, ti["try_number"] + 1))
+def tries_logs(airflow: AirflowRest, run: Underway, ti: dict) -> str:
+    """The last lines of each try's log, to say why a task needed the tries it took."""
+    return "\n".join(f"  try {n}:\n    " + "\n    ".join(line[:300] for line in airflow.task_log(
+        run.dag_id, run.dag_run_id, ti, n) if "is deprecated" not in line)[-3000:] for n in range(1, ti["try_number"] + 1))
 
 
 def _runs_or_none(dbt_cloud) -> list[dict] | None:

@@ -1,7 +1,8 @@
 """Developer check: validate the emulator's responses against dbt Cloud's official OpenAPI schemas.
 
-Not part of the project's tests: it reads the specs from ../shared/reference (override with
---spec-dir). Run with the emulator's venv (jsonschema comes with dbt-core):
+It reads the specs from ../shared/reference beside the repository (override with --spec-dir): they
+are not shipped with the project (they carry no licence), so it is a developer check run by hand, not
+part of `make test`, where a missing spec would be a skip in CI. Run with the emulator's venv (jsonschema comes with dbt-core):
 
     emulator/.venv/bin/python emulator/devtools/check_openapi.py
 

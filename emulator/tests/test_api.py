@@ -3,8 +3,11 @@
 import time
 
 import pytest
+from fastapi.testclient import TestClient
 
-from conftest import ACCOUNT, OTHER_TOKEN, wait_for_run
+from conftest import ACCOUNT, AUTH, OTHER_TOKEN, make_settings, wait_for_run
+from dbt_cloud_emulator.app import EmulatorApp
+from dbt_cloud_emulator.settings import SettingsError
 
 V2 = f"/api/v2/accounts/{ACCOUNT}"
 V3 = f"/api/v3/accounts/{ACCOUNT}"
@@ -74,7 +77,7 @@ def test_v3_projects_and_environments(client):
     projects = client.get(f"{V3}/projects/", params={"name__icontains": "jaffle"}).json()
     assert [(p["id"], p["name"]) for p in projects["data"]] == [(70001, "Jaffle Shop Analytics")]
     assert client.get(f"{V3}/projects/", params={"name__icontains": "nothing"}).json()["data"] == []
-    assert client.get(f"{V3}/projects/70001/").json()["data"]["connection"]["type"] == "duckdb"
+    assert client.get(f"{V3}/projects/70001/").json()["data"]["connection"]["type"] == "adapter"
     environments = client.get(f"{V3}/projects/70001/environments/", params={"name__icontains": "prod"}).json()
     assert [(e["id"], e["name"]) for e in environments["data"]] == [(80001, "Production")]
     assert client.get(f"{V3}/projects/70001/environments/80002/").json()["data"]["deployment_type"] == "staging"
@@ -194,3 +197,11 @@ def test_run_page_and_emulator_endpoints_need_no_auth(client):
     stats = client.get("/_emulator/stats").json()
     assert stats["by_route"]["POST /api/v2/accounts/{account_id}/jobs/{job_id}/run/"] == {"200": 1}
     assert client.post("/_emulator/jobs/333/reset").json() == {"job_id": 333, "late_data_landed": False}
+
+
+def test_the_connection_type_setting(tmp_path):
+    app = EmulatorApp(make_settings(tmp_path, connection_type="duckdb"))
+    with TestClient(app, base_url="https://testserver", headers=AUTH) as duckdb_typed:
+        assert duckdb_typed.get(f"{V3}/projects/70001/").json()["data"]["connection"]["type"] == "duckdb"
+    with pytest.raises(SettingsError, match="CONNECTION_TYPE='postgres' must be one of adapter, duckdb"):
+        make_settings(tmp_path, connection_type="postgres")

@@ -14,6 +14,7 @@ Each override names its row in docs/provider-gaps.md and the provider version th
 
 from __future__ import annotations
 
+import ssl
 from collections.abc import Callable
 from typing import Any
 
@@ -50,6 +51,39 @@ class DbtCloudRequestRefused(AirflowFailException):
 
 class DbtCloudUnreachable(AirflowException):
     """No answer from dbt Cloud (connection refused or dropped, timeout), even after retries."""
+
+
+class DbtCloudCertificateUntrusted(AirflowFailException):
+    """dbt Cloud's TLS certificate did not verify: no request was sent, and retrying cannot help."""
+
+
+def certificate_verification_error(error: BaseException) -> ssl.SSLCertVerificationError | None:
+    """The failed TLS certificate verification behind a requests error (requests.SSLError wraps urllib3's
+    MaxRetryError, whose `reason` wraps ssl's error), or None when the error is something else."""
+    pending, seen = [error], set()
+    while pending:
+        current = pending.pop()
+        if id(current) in seen:
+            continue
+        seen.add(id(current))
+        if isinstance(current, ssl.SSLCertVerificationError):
+            return current
+        linked = (current.__cause__, current.__context__, getattr(current, "reason", None), *current.args)
+        pending.extend(item for item in linked if isinstance(item, BaseException))
+    return None
+
+
+def untrusted_certificate_message(host: str, error: Exception) -> str:
+    """What to do about a certificate that did not verify (`error`: ssl's, as requests or aiohttp wrap it)."""
+    return (
+        f"Could not verify the TLS certificate of dbt Cloud at https://{host}/ ({getattr(error, 'verify_message', None) or error}): "
+        "this Airflow process does not trust the certificate it presented, so no request was sent. "
+        "If that is the bundled emulator, point REQUESTS_CA_BUNDLE (the sync hook) and SSL_CERT_FILE (the "
+        "triggerer) at its trust bundle: `make start` sets both to .state/emulator/tls/trust-bundle.pem, and "
+        "docker-compose.override.yml sets them to /usr/local/share/dbt-cloud-emulator-tls/trust-bundle.pem in "
+        "the Airflow containers. Real dbt Cloud needs only the public CAs, so there it is usually a proxy that "
+        "inspects TLS: point both variables at a bundle of the public CAs plus that proxy's CA."
+    )
 
 
 def _fix_for(status: int, conn_id: str, path: str) -> str:
@@ -114,6 +148,9 @@ class ResilientDbtCloudHook(DbtCloudHook):
     @staticmethod
     def _retryable_error(exception: BaseException) -> bool:
         # Gap G1 (no fix upstream): the provider's predicate never sees a sync 429/5xx (see check_response).
+        # Gap G6: it retries an untrusted certificate (an SSLError is a ConnectionError), which never heals.
+        if certificate_verification_error(exception) is not None:
+            return False
         return isinstance(exception, TransientDbtCloudError) or DbtCloudHook._retryable_error(exception)
 
     def check_response(self, response: Response) -> None:
@@ -135,6 +172,9 @@ class ResilientDbtCloudHook(DbtCloudHook):
             return super().run_with_advanced_retry(_retry_args, *args, **kwargs)
         except (requests.ConnectionError, requests.Timeout) as error:
             host = self._get_tenant_domain(self.connection)
+            untrusted = certificate_verification_error(error)
+            if untrusted is not None:
+                raise DbtCloudCertificateUntrusted(untrusted_certificate_message(host, untrusted)) from error
             raise DbtCloudUnreachable(
                 f"No answer from dbt Cloud at https://{host}/ ({type(error).__name__}). If that is the bundled "
                 "emulator, start it (`make start`, or `astro dev start`); otherwise check the host of connection "

@@ -25,7 +25,7 @@ from airflow.providers.dbt.cloud.hooks.dbt import DbtCloudJobRunStatus
 from airflow.providers.dbt.cloud.triggers.dbt import DbtCloudRunJobTrigger
 from airflow.triggers.base import TriggerEvent
 
-from .hook import ResilientDbtCloudHook
+from .hook import ResilientDbtCloudHook, untrusted_certificate_message
 
 # Consecutive failed status checks (each already retried by the hook) before the error stands.
 STATUS_CHECKS = 5
@@ -64,6 +64,12 @@ class VerifiedDbtCloudRunTrigger(DbtCloudRunJobTrigger):
                 return
             try:
                 status = await self._hook().get_job_status(self.run_id, self.account_id)
+            except aiohttp.ClientConnectorCertificateError as error:
+                # No later check can pass: the triggerer read its trust (SSL_CERT_FILE) when it started.
+                self.log.error("Cannot read the status of dbt Cloud run %s. %s", self.run_id,
+                               untrusted_certificate_message(f"{error.host}:{error.port}", error.certificate_error))
+                yield event
+                return
             except Exception as error:
                 failed_checks += 1
                 self.log.warning("Cannot read the status of dbt Cloud run %s (%s)", self.run_id, error)

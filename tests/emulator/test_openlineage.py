@@ -1,5 +1,11 @@
 """The provider's OpenLineage extraction against an emulator run, through the OpenLineage file transport:
-one event per built model, the model as its output dataset and its parent models and sources as its inputs."""
+one event per built model, the model as its output dataset and its parent models and sources as its inputs.
+
+The extraction names datasets from the project's connection `type` (openlineage-common's dbt processor),
+and refuses `adapter`: what dbt Cloud reports for adapters outside its connection types (Databricks,
+Trino, ...) and what the emulator reports by default (DuckDB is outside them too). So the lineage run
+goes to an emulator started with DBT_CLOUD_EMULATOR_CONNECTION_TYPE=duckdb (emulator/README.md).
+"""
 
 from __future__ import annotations
 
@@ -10,6 +16,11 @@ import sys
 import textwrap
 
 import pytest
+from airflow.providers.dbt.cloud.hooks.dbt import DbtCloudHook
+
+from local_runner import demo_tenant as tenant
+from tests.e2e.dbt_cloud_api import DbtCloudApi
+from tests.reliability.emulator_control import start_spare_emulator
 
 pytestmark = pytest.mark.e2e
 
@@ -25,7 +36,28 @@ with DAG("openlineage_from_dbt_cloud", start_date=datetime(2025, 1, 1), schedule
 '''
 
 
-def test_each_built_model_is_an_output_with_its_parents_as_inputs(emulator, dbt_cloud, airflow_db, tmp_path):
+@pytest.fixture
+def duckdb_typed_emulator(emulator, tmp_path):
+    spare = start_spare_emulator(emulator, tmp_path / "emulator", connection_type="duckdb")
+    try:
+        yield spare
+    finally:
+        spare.stop()
+
+
+def test_the_default_adapter_connection_is_refused_as_for_databricks_in_dbt_cloud(emulator):
+    """The provider gap the duckdb type works around: it closes when openlineage-common reads `adapter`."""
+    from openlineage.common.provider.dbt import DbtCloudArtifactProcessor
+
+    connection = DbtCloudHook().get_project(tenant.PROJECT_ID).json()["data"]["connection"]
+    processor = DbtCloudArtifactProcessor(producer="test", job_namespace="test", manifest={}, run_result={},
+                                          profile=connection, catalog=None)
+    with pytest.raises(NotImplementedError, match="Passed adapter"):
+        processor.extract_adapter_type(connection)
+
+
+def test_each_built_model_is_an_output_with_its_parents_as_inputs(duckdb_typed_emulator, airflow_db, tmp_path):
+    emulator, dbt_cloud = duckdb_typed_emulator, DbtCloudApi(duckdb_typed_emulator)
     dags = tmp_path / "dags"
     dags.mkdir()
     (dags / "openlineage_dag.py").write_text(textwrap.dedent(DAG))

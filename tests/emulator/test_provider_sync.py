@@ -52,7 +52,7 @@ def test_errors_401_403_404(emulator, monkeypatch):
 def test_projects_environments_and_jobs(emulator):
     dbt = hook()
     assert [(p["id"], p["name"]) for p in flatten(dbt.list_projects())] == [(tenant.PROJECT_ID, "Jaffle Shop Analytics")]
-    assert dbt.get_project(tenant.PROJECT_ID).json()["data"]["connection"]["type"] == "duckdb"
+    assert dbt.get_project(tenant.PROJECT_ID).json()["data"]["connection"]["type"] == "adapter"
     names = {e["name"]: e["id"] for e in flatten(dbt.list_environments(tenant.PROJECT_ID))}
     assert names == {"Production": tenant.PRODUCTION_ENVIRONMENT_ID, "Staging": tenant.STAGING_ENVIRONMENT_ID}
     assert dbt.get_environment(tenant.PROJECT_ID, tenant.STAGING_ENVIRONMENT_ID).json()["data"]["name"] == "Staging"

@@ -20,7 +20,7 @@ from dbt_cloud_emulator.settings import Settings
 from dbt_cloud_emulator.state import EmulatorState
 from dbt_cloud_emulator.scenarios import DemoScenarios
 from dbt_cloud_emulator.store import JobStore, RunFiles, RunStore
-from dbt_cloud_emulator.tenant import load_tenant, with_extra_tokens
+from dbt_cloud_emulator.tenant import load_tenant, with_connection_type, with_extra_tokens
 
 
 class EmulatorApp:
@@ -29,6 +29,7 @@ class EmulatorApp:
 
     def __init__(self, settings: Settings) -> None:
         tenant = with_extra_tokens(load_tenant(settings.jobs_file), settings.extra_token_pairs)
+        tenant = with_connection_type(tenant, settings.connection_type)
         store = RunStore(settings.state_dir / "emulator.sqlite3")
         job_store = JobStore(store.connection)
         for job in tenant.jobs:

@@ -51,6 +51,7 @@ class Settings:
     # More API tokens, as "<account id>:<token>" entries (comma-separated in the env var), e.g. a
     # secret one for tests that grep logs for it: the jobs.yaml tokens are public by design.
     extra_tokens: tuple[str, ...] = ()
+    connection_type: str = "adapter"  # the `type` a project's connection reports: one of CONNECTION_TYPES
     faults: FaultSettings = FaultSettings()
 
     @property
@@ -112,10 +113,17 @@ class Settings:
                 f"dbt not found at {self.dbt_executable}; install the emulator with dbt-core and dbt-duckdb "
                 f"or set {ENV_PREFIX}DBT_EXECUTABLE."
             )
+        if self.connection_type not in CONNECTION_TYPES:
+            raise SettingsError(f"{ENV_PREFIX}CONNECTION_TYPE={self.connection_type!r} must be one of "
+                                f"{', '.join(CONNECTION_TYPES)} (emulator/README.md says what each changes).")
         validate_faults(self.faults)
         self.extra_token_pairs  # raises on a malformed entry
 
 
+# "adapter": as dbt Cloud reports an adapter outside its connection types (the spec's enum has no duckdb).
+# "duckdb": a type dbt Cloud never reports, but the only one from which the provider's OpenLineage
+# extraction (openlineage-common's dbt processor) can name DuckDB datasets; it refuses "adapter".
+CONNECTION_TYPES = ("adapter", "duckdb")
 FAULT_KINDS = ("429", "500", "503", "delay", "drop")
 
 

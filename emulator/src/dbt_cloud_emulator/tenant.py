@@ -27,6 +27,7 @@ class Project:
     account_id: int
     name: str
     description: str
+    connection_type: str = "adapter"  # what its connection reports as `type` (settings.connection_type)
 
 
 @dataclasses.dataclass(frozen=True)
@@ -126,6 +127,12 @@ def with_extra_tokens(tenant: Tenant, pairs: Iterable[tuple[int, str]]) -> Tenan
             raise TenantError(f"An extra token is for account {account_id}, which is not in the jobs file.")
         accounts[account.id] = dataclasses.replace(account, tokens=(*account.tokens, token))
     return dataclasses.replace(tenant, accounts=accounts)
+
+
+def with_connection_type(tenant: Tenant, connection_type: str) -> Tenant:
+    """The tenant whose projects' connections report `connection_type` (settings.connection_type)."""
+    projects = {pid: dataclasses.replace(project, connection_type=connection_type) for pid, project in tenant.projects.items()}
+    return dataclasses.replace(tenant, projects=projects)
 
 
 def _known(registry: dict[int, Any], key: Any, kind: str, entry: dict) -> int:

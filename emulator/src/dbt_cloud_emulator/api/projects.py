@@ -119,10 +119,11 @@ def environment_view(tenant: Tenant, environment: Environment) -> dict[str, Any]
 
 
 def connection_json(project: Project) -> dict[str, Any]:
-    # dbt Cloud has no DuckDB connection type; "duckdb" says honestly what the emulator runs on.
+    """The project's warehouse connection. dbt Cloud reports an adapter outside its connection types as
+    `adapter`, with an adapter_version from its list; DuckDB is in neither, hence a null version."""
     return {
         "id": project.id, "account_id": project.account_id, "project_id": project.id, "name": "DuckDB (emulator)",
-        "type": "duckdb", "adapter_version": "duckdb_v0", "state": 1, "created_at": TENANT_CREATED_AT,
+        "type": project.connection_type, "adapter_version": None, "state": 1, "created_at": TENANT_CREATED_AT,
         "updated_at": TENANT_CREATED_AT, "details": {"path": "warehouse.duckdb"},
     }
 

@@ -82,8 +82,8 @@ def test_validate_import_plan_sync_and_plan_again(jobs_as_code, api, tmp_path):
     created = managed_jobs(api)["Nightly marts [[nightly_marts]]"]
     assert created["execute_steps"] == ["dbt seed", "dbt run --select marts"]
     assert created["schedule"]["cron"] == "0 5 * * *" and created["settings"] == {"threads": 2, "target_name": "prod"}
-    variables = api._call("GET", f"/api/v3/accounts/{ACCOUNT_ID}/projects/70001/environment-variables/job/",
-                          params={"job_definition_id": created["id"]}).json()["data"]
+    job_variables = f"/api/v3/accounts/{ACCOUNT_ID}/projects/{demo_tenant.PROJECT_ID}/environment-variables/job/"
+    variables = api._call("GET", job_variables, params={"job_definition_id": created["id"]}).json()["data"]
     assert variables["DBT_NIGHTLY_LABEL"]["job"]["value"] == "from-jobs-as-code"
 
     assert plan(jobs_as_code, *scope) == {"job_changes": [], "env_var_overwrite_changes": []}

@@ -46,7 +46,7 @@ NAME_PROPERTIES = {
 
 
 def conn_json(host: str) -> str:
-    return json.dumps({"conn_type": "dbt_cloud", "host": host, "login": "12345", "password": "t"})
+    return json.dumps({"conn_type": "dbt_cloud", "host": host, "login": str(demo_tenant.ACCOUNT_ID), "password": "t"})
 
 
 def test_emulator_mode_means_the_emulator_demo_tenant():
@@ -69,7 +69,7 @@ def test_emulator_mode_means_the_emulator_demo_tenant():
         conn_json("127.0.0.1:9443"),
         conn_json("dbt-cloud-emulator:8443"),
         conn_json("LOCALHOST"),
-        "dbt-cloud://12345:dbtc_emulator_local_token@localhost",
+        f"dbt-cloud://{demo_tenant.ACCOUNT_ID}:{demo_tenant.TOKEN}@localhost",
     ],
 )
 def test_emulator_hosts_keep_the_demo_defaults(value):

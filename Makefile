@@ -15,7 +15,7 @@ help:
 	@echo "make test     run the test suite (starts and stops what it needs)"
 	@echo "make test-docker  only the Docker test: the project as \`astro dev start\` runs it (installs and starts Docker if needed)"
 	@echo "make soak     long reliability runs (about 35 min): 30 DAG runs under faults, a running stack killed / marked failed / cleared, a token grep after every DAG, Docker containers killed mid-run"
-	@echo "make bench    run the benchmarks (about 12 min on 2 cores) and write bench/results/ (table, JSON, plots)"
+	@echo "make bench    run the benchmarks (about 22 min on 2 cores, 10 of them the Astro path in a private Docker engine) and write bench/results/"
 	@echo "make jobs-plan   show what jobs-sync would change: dbt_cloud_jobs.yml against .env's connection (the emulator by default)"
 	@echo "make jobs-sync   create/update/delete the jobs of dbt_cloud_jobs.yml in that account (dbt-jobs-as-code)"
 	@echo "make clean    stop, then delete local state (.state/: metadata DB, logs, certificates, runs)"

@@ -27,11 +27,11 @@ os.environ["AIRFLOW__CORE__LOAD_EXAMPLES"] = "False"
 os.environ["ASTRO_DOTENV_PATH"] = os.devnull
 os.environ["DBT_CLOUD_USE_EMULATOR"] = "true"  # the bench runs the DAGs against its emulators
 
-from bench import (bench_venv, capacity, emulator_throughput, machine, overhead, parse_cost,  # noqa: E402
-                   report, start_cost)
+from bench import (astro_path, bench_venv, capacity, emulator_throughput, machine, overhead,  # noqa: E402
+                   parse_cost, report, start_cost)
 from local_runner.config import PROJECT_ROOT  # noqa: E402
 
-SECTIONS = ("parse_cost", "emulator_throughput", "overhead", "capacity", "start_cost")
+SECTIONS = ("parse_cost", "emulator_throughput", "overhead", "capacity", "start_cost", "astro_path")
 
 
 def _ints(text: str) -> list[int]:
@@ -50,6 +50,7 @@ def section_runner(args: argparse.Namespace, work: Path, py_spy: Path | None):
                                          parallelism=args.parallelism or (3 if quick else 8),
                                          plateau_seconds=4 if quick else 20),
         "start_cost": lambda: start_cost.run(work / "start", quick=quick),
+        "astro_path": lambda: astro_path.run(work / "astro", quick=quick),
     }
 
 
@@ -104,7 +105,7 @@ def main(argv: list[str] | None = None) -> int:
     else:  # one at a time, so no section's load skews another's numbers
         results.update((name, run_section(name)) for name in chosen)
     failed = [name for name in chosen if "error" in results[name]]
-    whole_run = {"wall_seconds": round(time.monotonic() - began, 1),
+    whole_run = {"wall_seconds": round(time.monotonic() - began, 1), "sections": chosen,
                  "load_average_at_end": [round(x, 2) for x in os.getloadavg()],
                  "finished_at": datetime.now(timezone.utc).strftime("%Y-%m-%d %H:%M UTC")}
     if len(chosen) < len(SECTIONS):

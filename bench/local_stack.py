@@ -1,8 +1,9 @@
-"""A local Airflow stack (local_runner.stack) on free ports whose DAGs folder is bench/dags/.
+"""A local Airflow stack (local_runner.stack) on free ports whose DAGs folder is bench/dags/ (or another).
 
 local_runner reads the DAGs, plugins, include and airflow_settings.yaml from its project root, so
 the bench gives it a root of symlinks: the real environments, include/ and settings, with
-dags -> bench/dags. The emulator is started first with the bench's knobs; stack.start() keeps it.
+dags -> bench/dags (the Astro path bench links the project's own dags/). The emulator is started
+first with the bench's knobs; stack.start() keeps it.
 """
 
 from __future__ import annotations
@@ -19,20 +20,21 @@ from local_runner.airflow import components
 from local_runner.config import PROJECT_ROOT, LocalConfig
 
 LINKED = (".venv", "emulator", "include", "plugins", "airflow_settings.yaml")
+BENCH_DAGS = PROJECT_ROOT / "bench" / "dags"
 
 
-def bench_root(where: Path) -> Path:
+def bench_root(where: Path, dags: Path = BENCH_DAGS) -> Path:
     root = where / "root"
     root.mkdir(parents=True, exist_ok=True)
     for name in LINKED:
         (root / name).symlink_to(PROJECT_ROOT / name)
-    (root / "dags").symlink_to(PROJECT_ROOT / "bench" / "dags")
+    (root / "dags").symlink_to(dags)
     return root
 
 
 @contextlib.contextmanager
-def running(where: Path, parallelism: int, **emulator_knobs: object) -> Iterator[LocalConfig]:
-    cfg = LocalConfig.isolated(where / "state", root=bench_root(where), parallelism=parallelism)
+def running(where: Path, parallelism: int, dags: Path = BENCH_DAGS, **emulator_knobs: object) -> Iterator[LocalConfig]:
+    cfg = LocalConfig.isolated(where / "state", root=bench_root(where, dags), parallelism=parallelism)
     try:
         emulators.start(cfg, **emulator_knobs)
         stack.start(cfg)

@@ -1,8 +1,8 @@
 """
 ### Chain dbt Cloud jobs, without duplicate runs
 
-Some jobs must only start after another finished: here "Publish marts" (`DBT_CLOUD_DOWNSTREAM_JOB_ID`,
-demo job 444) runs after "Build all models" (`DBT_CLOUD_JOB_ID`, demo job 111) succeeded.
+Some jobs must only start after another finished: here "Publish marts" (`publish_marts` in
+dbt_cloud_jobs.yml, demo job 444) runs after "Build all models" (`build_all`, demo job 111) succeeded.
 The dependency is an ordinary Airflow edge, so the chain can also include non-dbt tasks
 (a load before, a notification after), and a failure stops everything downstream of it.
 
@@ -35,11 +35,13 @@ from include.dbt_cloud import DEFAULT_ARGS, ResilientDbtCloudRunJobOperator, set
 def dbt_cloud_chained_jobs():
     build_all_models = ResilientDbtCloudRunJobOperator(
         task_id="build_all_models",
+        job_identifier="build_all",
         job_id=settings.job_id,
         reuse_existing_run=True,
     )
     publish_marts = ResilientDbtCloudRunJobOperator(
         task_id="publish_marts",
+        job_identifier="publish_marts",
         job_id=settings.downstream_job_id,
         reuse_existing_run=True,
     )

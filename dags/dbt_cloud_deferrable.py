@@ -42,12 +42,14 @@ from include.dbt_cloud import (
 def dbt_cloud_deferrable():
     ResilientDbtCloudRunJobOperator(
         task_id="run_job_deferrable",
+        job_identifier="build_all",
         job_id=settings.job_id,
         deferrable=True,
     )
 
     trigger_job = ResilientDbtCloudRunJobOperator(
         task_id="trigger_job",
+        job_identifier="build_all",
         job_id=settings.job_id,
         wait_for_termination=False,
     )

@@ -10,7 +10,7 @@ consumer runs only after a successful transformation.
 **How:**
 1. `extract_orders` makes up new orders (numbered after the last one landed).
 2. `load_orders` lands them as `landing/orders/<dag run>.csv`: a retry rewrites the same file.
-3. `transform_orders` runs the dbt Cloud job (`DBT_CLOUD_JOB_ID`), which exports
+3. `transform_orders` runs the dbt Cloud job (`build_all`), which exports
    `exports/landed_daily_revenue.csv`.
 4. `check_orders_exported` checks today's delivery is in the export.
 
@@ -76,6 +76,7 @@ def dbt_cloud_elt():
 
     transform_orders = ResilientDbtCloudRunJobOperator(
         task_id="transform_orders",
+        job_identifier="build_all",
         job_id=settings.job_id,
     )
 

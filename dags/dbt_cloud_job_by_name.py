@@ -9,8 +9,9 @@ environment, then job).
 Use it when the same DAG runs against several dbt Cloud accounts (dev, prod) whose jobs share
 names, or when the id is not known in advance. Each name must match exactly one project,
 environment and job: the same job name in two environments is fine (the demo has "Build all
-models" in Production and Staging), but two jobs with one name in one environment fail the task
-with a `DbtCloudResourceLookupError`.
+models [[build_all]]" in Production and Staging), but two jobs with one name in one environment
+fail the task with a `DbtCloudResourceLookupError`. The other DAGs find their jobs by the
+jobs-as-code identifier alone (`job_identifier`), which survives a rename in dbt_cloud_jobs.yml.
 
 Names: `DBT_CLOUD_PROJECT_NAME`, `DBT_CLOUD_ENVIRONMENT_NAME`, `DBT_CLOUD_JOB_NAME`.
 """

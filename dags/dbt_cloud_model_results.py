@@ -7,7 +7,7 @@ each model into Airflow: one mapped task per model, and an asset event per model
 **When:** people watch Airflow, not dbt Cloud, or other DAGs should start when one model is fresh.
 
 **How:**
-1. `build_models` runs the job (`DBT_CLOUD_JOB_ID`).
+1. `build_models` runs the job (`build_all`).
 2. `collect_model_results` reads `run_results.json` and `manifest.json` of each step that ran
    `dbt build`/`run`/`test`, even when the job failed (`trigger_rule=all_done`).
 3. `record_model` (mapped, named after each model) succeeds, fails or is skipped as the model did.
@@ -47,6 +47,7 @@ from include.dbt_cloud import (
 def dbt_cloud_model_results():
     build_models = ResilientDbtCloudRunJobOperator(
         task_id="build_models",
+        job_identifier="build_all",
         job_id=settings.job_id,
     )
 

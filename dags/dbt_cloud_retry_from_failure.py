@@ -13,7 +13,7 @@ everything again costs time or money.
 - `retry_delay=30 s`: set it to how long the passing cause usually takes to clear.
 - `steps_override`, `schema_override` and `additional_run_config` are ignored on a rerun.
 
-Demo: the emulator's job `DBT_CLOUD_RETRY_JOB_ID` fails its first run (its FX rates have not
+Demo: the emulator's job `build_with_retry` (333) fails its first run (its FX rates have not
 landed), then the retry rebuilds just those nodes. Reset it: `POST /_emulator/jobs/<id>/reset`.
 """
 
@@ -37,6 +37,7 @@ from include.dbt_cloud import DEFAULT_ARGS, ResilientDbtCloudRunJobOperator, set
 def dbt_cloud_retry_from_failure():
     ResilientDbtCloudRunJobOperator(
         task_id="build_with_late_data",
+        job_identifier="build_with_retry",
         job_id=settings.retry_job_id,
         retry_from_failure=True,
         retries=2,

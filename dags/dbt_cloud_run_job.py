@@ -9,8 +9,11 @@ for one task ([docs/guarantees.md](docs/guarantees.md)).
 **When:** whenever a dbt Cloud job must run at a point in an Airflow pipeline. Start here.
 
 **How:**
-- The job id comes from `DBT_CLOUD_JOB_ID`, the account id and connection from `default_args`
-  (`include/dbt_cloud/defaults.py`); with no `.env`, the bundled emulator's demo job runs.
+- The job is `build_all` of `dbt_cloud_jobs.yml` (`make jobs-sync` creates it): the task finds it
+  when it runs, by the `[[build_all]]` in its name, in `DBT_CLOUD_PROJECT_ID` /
+  `DBT_CLOUD_ENVIRONMENT_ID` if set; `DBT_CLOUD_JOB_ID` pins an id instead. The account id and
+  connection come from `default_args` (`include/dbt_cloud/defaults.py`); with no `.env`, the bundled
+  emulator's demo job 111 runs.
 - `check_interval=6`: the run's status is read every 6 s (the provider's 60 s adds up to a minute
   to every run; measured in bench/README.md).
 - `timeout=30 * 60`: stop waiting after 30 minutes (the provider's default is 7 days) and fail at
@@ -40,7 +43,8 @@ from include.dbt_cloud import DEFAULT_ARGS, ResilientDbtCloudRunJobOperator, set
 def dbt_cloud_run_job():
     ResilientDbtCloudRunJobOperator(
         task_id="run_dbt_cloud_job",
-        job_id=settings.job_id,
+        job_identifier="build_all",  # the job of dbt_cloud_jobs.yml, found when the task runs
+        job_id=settings.job_id,  # DBT_CLOUD_JOB_ID: None unless .env pins an id
         check_interval=6,
         timeout=30 * 60,
     )

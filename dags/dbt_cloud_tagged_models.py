@@ -9,7 +9,7 @@ credentials, dbt version), and the schedule lives in Airflow next to the pipelin
 This file makes two DAGs from one factory: `dbt_cloud_hourly_models` (at minute 15 of every
 hour) and `dbt_cloud_daily_models` (05:30 UTC). The times do not coincide, because dbt Cloud runs
 one run of a job at a time and would queue the second. `catchup=False`: a missed hour is not
-worth replaying, the next run builds the latest data. Job id: `DBT_CLOUD_TAGGED_JOB_ID`.
+worth replaying, the next run builds the latest data. Job: `build_tagged` (dbt_cloud_jobs.yml).
 """
 
 from __future__ import annotations
@@ -34,6 +34,7 @@ def tagged_models_dag(tag: str, schedule: str) -> DAG:
     def build_tagged_models():
         ResilientDbtCloudRunJobOperator(
             task_id=f"build_{tag}_models",
+            job_identifier="build_tagged",
             job_id=settings.tagged_job_id,
             steps_override=[f"dbt build --select tag:{tag}"],
         )

@@ -10,6 +10,7 @@ and .astro docker-cp'd into /usr/local/airflow.
 from __future__ import annotations
 
 import hashlib
+import os
 import subprocess
 import tempfile
 import time
@@ -30,6 +31,8 @@ PYTEST_COPIED_DIRS = ("dags", "tests", "plugins", "include", ".astro")
 DAG_INTEGRITY_TEST = ".astro/test_dag_integrity_default.py"
 # The emulator's published ports (API, run pages): docker-compose.override.yml reads them (8443, 8444).
 EMULATOR_PORT_VARIABLES = ("DBT_CLOUD_EMULATOR_PUBLISHED_PORT", "DBT_CLOUD_EMULATOR_PUBLISHED_WEB_PORT")
+# Which engine compose talks to: the same one as the docker CLI (a colima or remote engine, the bench's own).
+ENGINE_VARIABLES = ("DOCKER_HOST", "DOCKER_CONTEXT", "DOCKER_TLS_VERIFY", "DOCKER_CERT_PATH")
 
 
 def cli_image_name(root: Path = ROOT) -> str:
@@ -98,6 +101,7 @@ class AstroProject:
                 *(arg for path in self.compose_files for arg in ("-f", str(path))), *args]
         # The emulator's ports come from here, in a clean environment (not from the shell or a .env).
         env = {"PATH": "/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin",
+               **{name: os.environ[name] for name in ENGINE_VARIABLES if name in os.environ},
                **dict(zip(EMULATOR_PORT_VARIABLES, (str(self.emulator_port), str(self.emulator_web_port))))}
         return subprocess.run(argv, capture_output=True, text=True, timeout=timeout, env=env, cwd=self.workdir)
 

@@ -48,7 +48,7 @@ def compose_command() -> list[str]:
     raise DockerUnavailable("neither `docker compose` nor docker-compose is installed")
 
 
-def _is_debian() -> bool:
+def is_debian() -> bool:
     try:
         return "ID=debian" in Path("/etc/os-release").read_text().split()
     except OSError:
@@ -58,23 +58,24 @@ def _is_debian() -> bool:
 class DockerEngine:
     """Make sure an engine answers; remember whether this process started it, to stop only that."""
 
-    def __init__(self, log_dir: Path) -> None:
+    def __init__(self, log_dir: Path, daemon_args: tuple[str, ...] = ()) -> None:
         self.log_dir = log_dir
+        self.daemon_args = daemon_args  # dockerd's flags (none: the machine's defaults)
         self.daemon: subprocess.Popen | None = None
         self.installed: list[str] = []
 
     def ensure(self) -> None:
         if engine_answers() and shutil.which("debootstrap") and self._has_compose():
             return
-        if os.geteuid() != 0 or not _is_debian():
+        if os.geteuid() != 0 or not is_debian():
             if engine_answers() and self._has_compose():
                 return  # debootstrap is needed only for stand-ins; missing registries are reported there
             raise DockerUnavailable(
                 "no Docker engine answers (`docker info` fails) and this machine is not root on Debian, "
                 "where the test would install one: install Docker (with compose) to run this test")
-        self._install_packages()
+        self.install_packages()
         if not engine_answers():
-            self._start_daemon()
+            self.start_daemon()
 
     def _has_compose(self) -> bool:
         try:
@@ -83,7 +84,7 @@ class DockerEngine:
             return False
         return True
 
-    def _install_packages(self) -> None:
+    def install_packages(self) -> None:
         missing = [pkg for pkg in DEBIAN_PACKAGES
                    if subprocess.run(["dpkg-query", "-W", "-f=${Status}", pkg], capture_output=True, text=True)
                    .stdout.strip() != "install ok installed"]
@@ -96,11 +97,12 @@ class DockerEngine:
                 raise DockerUnavailable(f"`{' '.join(argv)}` failed (exit {done.returncode}): {done.stdout[-1500:]}{done.stderr[-1500:]}")
         self.installed = missing
 
-    def _start_daemon(self) -> None:
+    def start_daemon(self) -> None:
+        """Start dockerd with daemon_args; it answers once `docker info` (DOCKER_HOST, if set) does."""
         dockerd = shutil.which("dockerd") or "/usr/sbin/dockerd"
         self.log_dir.mkdir(parents=True, exist_ok=True)
         log = open(self.log_dir / "dockerd.log", "ab")
-        self.daemon = subprocess.Popen([dockerd], stdout=log, stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL,
+        self.daemon = subprocess.Popen([dockerd, *self.daemon_args], stdout=log, stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL,
                                        start_new_session=True)
         deadline = time.monotonic() + DAEMON_START_TIMEOUT
         while not engine_answers():

@@ -19,6 +19,7 @@ from local_runner.install import say
 
 DAG_ID = "dbt_cloud_run_job"
 TASK_ID = "run_dbt_cloud_job"
+JOB_IDENTIFIER = "build_all"  # the DAG's job in dbt_cloud_jobs.yml
 RUN_TIMEOUT = 15 * 60
 
 
@@ -49,15 +50,23 @@ def _preflight():
     from airflow.providers.dbt.cloud.hooks.dbt import DbtCloudHook
 
     from include.dbt_cloud.config import DbtCloudSettingsError, settings
+    from include.dbt_cloud.job_lookup import DbtCloudJobLookupError, find_job
 
     try:
         account_id, job_id = settings.account_id, settings.job_id
+        project_id, environment_id = settings.project_id, settings.environment_id
     except DbtCloudSettingsError as exc:
         raise DemoError(str(exc)) from None
     hook = DbtCloudHook(settings.conn_id)
     host = hook.get_connection(settings.conn_id).host or "cloud.getdbt.com"
     try:
-        job = hook.get_job(job_id=job_id, account_id=account_id).json()["data"]
+        if job_id is None:  # as the DAG's task does: the job of dbt_cloud_jobs.yml, by its identifier
+            job = find_job(hook, JOB_IDENTIFIER, account_id=account_id, project_id=project_id,
+                           environment_id=environment_id, pin="set DBT_CLOUD_JOB_ID in .env to the id of the job to run")
+        else:
+            job = hook.get_job(job_id=job_id, account_id=account_id).json()["data"]
+    except DbtCloudJobLookupError as exc:
+        raise DemoError(str(exc)) from None
     except requests.ConnectionError:
         raise DemoError(f"Cannot reach dbt Cloud at https://{host}/. If that is the emulator, `make start` starts it; "
                         "otherwise check the host in AIRFLOW_CONN_DBT_CLOUD_DEFAULT in .env.") from None
@@ -66,10 +75,11 @@ def _preflight():
         fixes = {
             "401": "the token was refused: set the connection's password (AIRFLOW_CONN_DBT_CLOUD_DEFAULT in .env) to a valid token.",
             "403": f"the token has no access to account {account_id}: check DBT_CLOUD_ACCOUNT_ID in .env.",
-            "404": f"job {job_id} does not exist in account {account_id}: set DBT_CLOUD_JOB_ID in .env to an existing job id.",
+            "404": f"job {job_id} does not exist in account {account_id}: set DBT_CLOUD_JOB_ID in .env to an existing "
+                   "job id, or remove it to run dbt_cloud_jobs.yml's build_all.",
         }
         raise DemoError(f"dbt Cloud at {host} answered {exc}: {fixes.get(code, 'see the message above.')}") from None
-    say(f"dbt Cloud job {job_id} {job['name']!r} found in account {account_id} at {host}")
+    say(f"dbt Cloud job {job['id']} {job['name']!r} found in account {account_id} at {host}")
     return hook, account_id
 
 

@@ -1,4 +1,5 @@
-"""The emulator's demo tenant (emulator/jobs.yaml): the ids and tokens that tests, bench and local_runner use.
+"""The emulator's demo tenant (emulator/jobs.yaml; jobs 111-444 are dbt_cloud_jobs.yml's, under demo ids):
+the ids and tokens that tests, bench and local_runner use.
 
 tests/unit/test_demo_tenant.py checks them against the tenant file. The template's own defaults for
 the DAGs are in include/dbt_cloud/config.py (the copyable package does not import this module).
@@ -15,9 +16,11 @@ PROJECT_ID = 70001
 PRODUCTION_ENVIRONMENT_ID = 80001
 STAGING_ENVIRONMENT_ID = 80002
 
-BUILD_ALL_JOB_ID = 111  # "Build all models": `dbt build` (DBT_CLOUD_JOB_ID)
-TAGGED_JOB_ID = 222  # steps overridden by tag (DBT_CLOUD_TAGGED_JOB_ID)
-LATE_DATA_JOB_ID = 333  # fails until its late data lands; for retry_from_failure (DBT_CLOUD_RETRY_JOB_ID)
-PUBLISH_MARTS_JOB_ID = 444  # chained after 111 (DBT_CLOUD_DOWNSTREAM_JOB_ID)
-STAGING_BUILD_ALL_JOB_ID = 555  # "Build all models" again, in Staging
+# The template's jobs as code (dbt_cloud_jobs.yml), by identifier, under their demo ids.
+JOB_IDENTIFIERS = ("build_all", "build_tagged", "build_with_retry", "publish_marts")
+BUILD_ALL_JOB_ID = 111  # [[build_all]] "Build all models": `dbt build` (DBT_CLOUD_JOB_ID)
+TAGGED_JOB_ID = 222  # [[build_tagged]] steps overridden by tag (DBT_CLOUD_TAGGED_JOB_ID)
+LATE_DATA_JOB_ID = 333  # [[build_with_retry]] fails until its late data lands (DBT_CLOUD_RETRY_JOB_ID)
+PUBLISH_MARTS_JOB_ID = 444  # [[publish_marts]] chained after 111 (DBT_CLOUD_DOWNSTREAM_JOB_ID)
+STAGING_BUILD_ALL_JOB_ID = 555  # "Build all models [[build_all]]" again, in Staging
 SYNTHETIC_JOB_ID = 999  # no dbt: its runs wait a set time (or until released), for cancellation and the bench

@@ -1,7 +1,7 @@
 """`make jobs-plan` / `make jobs-sync`: dbt-jobs-as-code (pinned, .clients/dbt-jobs-as-code/) on
 dbt_cloud_jobs.yml, against the connection .env configures: the emulator of `make start` by default,
 real dbt Cloud when .env sets AIRFLOW_CONN_DBT_CLOUD_DEFAULT (then DBT_CLOUD_PROJECT_ID and
-DBT_CLOUD_ENVIRONMENT_ID name where the jobs go)."""
+DBT_CLOUD_ENVIRONMENT_ID name where the jobs go; the DAGs look the jobs up there by identifier)."""
 
 from __future__ import annotations
 
@@ -22,11 +22,6 @@ from local_runner.install import ROOT, client_venv
 JOBS_FILE = ROOT / "dbt_cloud_jobs.yml"
 DEMO_ACCOUNT_ID, DEMO_TOKEN = demo_tenant.ACCOUNT_ID, demo_tenant.TOKEN
 EMULATOR_PROJECT_ID, EMULATOR_ENVIRONMENT_ID = demo_tenant.PROJECT_ID, demo_tenant.PRODUCTION_ENVIRONMENT_ID
-# The .env variable each job's id goes in, by the job's identifier in dbt_cloud_jobs.yml.
-JOB_ID_VARIABLES = {
-    "build_all": "DBT_CLOUD_JOB_ID", "build_tagged": "DBT_CLOUD_TAGGED_JOB_ID",
-    "build_with_retry": "DBT_CLOUD_RETRY_JOB_ID", "publish_marts": "DBT_CLOUD_DOWNSTREAM_JOB_ID",
-}
 
 
 def connection(settings: dict[str, str], cfg: LocalConfig) -> tuple[dict[str, str], dict[str, int]]:
@@ -54,8 +49,8 @@ def connection(settings: dict[str, str], cfg: LocalConfig) -> tuple[dict[str, st
     return {"DBT_BASE_URL": host.rstrip("/"), "DBT_API_KEY": token}, {"account_id": account_id, **ids}
 
 
-def print_job_ids(env: dict[str, str], variables: dict[str, int]) -> None:
-    """The synced jobs' ids as .env lines: the DAGs read them (until they look jobs up by name)."""
+def print_jobs(env: dict[str, str], variables: dict[str, int]) -> None:
+    """The synced jobs by identifier: the DAGs find them so at run time, no id to copy into .env."""
     response = requests.get(
         f"{env['DBT_BASE_URL']}/api/v2/accounts/{variables['account_id']}/jobs/",
         params={"project_id": variables["project_id"], "environment_id": variables["environment_id"]},
@@ -63,9 +58,8 @@ def print_job_ids(env: dict[str, str], variables: dict[str, int]) -> None:
     )
     response.raise_for_status()
     for job in response.json()["data"]:
-        found = re.search(r"\[\[([\w-]+)\]\]", job["name"])
-        if found and found.group(1) in JOB_ID_VARIABLES:
-            print(f"{JOB_ID_VARIABLES[found.group(1)]}={job['id']}")
+        if re.search(r"\[\[[\w-]+\]\]", job["name"]):
+            print(f"    job {job['id']}: {job['name']}")
 
 
 def main(command: str) -> int:
@@ -79,14 +73,13 @@ def main(command: str) -> int:
     print(f"==> dbt-jobs-as-code {command} {JOBS_FILE.name} against {env['DBT_BASE_URL']} "
           f"(account {variables['account_id']}, project {variables['project_id']}, "
           f"environment {variables['environment_id']})", flush=True)
-    code = subprocess.run([str(tool), command, str(JOBS_FILE), "--vars-yml", str(vars_file)],
-                          env={**os.environ, **env}).returncode
+    # The file's project and environment are the scope: jobs elsewhere in the account (the same file
+    # synced to another environment) are neither compared nor deleted.
+    code = subprocess.run([str(tool), command, str(JOBS_FILE), "--vars-yml", str(vars_file),
+                           "--limit-projects-envs-to-yml"], env={**os.environ, **env}).returncode
     if code == 0 and command == "sync":
-        if not settings.get("AIRFLOW_CONN_DBT_CLOUD_DEFAULT"):  # the emulator
-            print("==> The synced jobs' ids (the DAGs keep the emulator's demo jobs 111-444 unless .env names these):")
-        else:
-            print("==> The jobs' ids, for .env:")
-        print_job_ids(env, variables)
+        print("==> The DAGs find these jobs by their [[identifier]] when they run (restart Airflow, copy no id):")
+        print_jobs(env, variables)
     return code
 
 

@@ -57,7 +57,7 @@ def test_not_found_says_what_and_how_to_list(client):
 
 
 def test_get_job_with_and_without_trailing_slash(client):
-    assert client.get(f"{V2}/jobs/111").json()["data"]["name"] == "Build all models"
+    assert client.get(f"{V2}/jobs/111").json()["data"]["name"] == "Build all models [[build_all]]"
     job = client.get(f"{V2}/jobs/111/").json()["data"]
     assert job["execute_steps"] == ["dbt build"] and job["generate_docs"] is True
     assert job["settings"] == {"threads": 4, "target_name": "prod"}

@@ -1,6 +1,7 @@
 """Jobs and job environment variables through the API: create, update, delete, include_related,
 validation only where dbt Cloud documents it, and persistence across a restart."""
 
+import pytest
 from fastapi.testclient import TestClient
 
 from conftest import ACCOUNT, AUTH, make_settings, wait_for_run
@@ -27,6 +28,22 @@ def test_create_update_delete_and_list(client):
     assert deleted["state"] == 2
     assert client.get(f"{V2}/jobs/{created['id']}/").status_code == 404
     assert created["id"] not in [job["id"] for job in client.get(f"{V2}/jobs/").json()["data"]]
+
+
+def test_the_template_jobs_are_named_as_jobs_as_code_names_them_and_found_by_name_part(client):
+    """Jobs 111-444 come from dbt_cloud_jobs.yml; `name__icontains` (the provider's name_contains) narrows a list."""
+    listed = client.get(f"{V2}/jobs/", params={"name__icontains": "[[BUILD_ALL]]"}).json()
+    assert [(job["id"], job["name"], job["environment_id"]) for job in listed["data"]] == [
+        (111, "Build all models [[build_all]]", 80001), (555, "Build all models [[build_all]]", 80002)]
+    assert listed["extra"]["filters"]["name__icontains"] == "[[BUILD_ALL]]"
+    publish = client.get(f"{V2}/jobs/444/").json()["data"]
+    assert (publish["name"], publish["execute_steps"]) == ("Publish marts [[publish_marts]]",
+                                                           ["dbt run --select marts", "dbt test --select marts"])
+
+
+def test_a_missing_jobs_as_code_file_names_the_setting(tmp_path):
+    with pytest.raises(ValueError, match="DBT_CLOUD_EMULATOR_JOBS_AS_CODE_FILE"):
+        EmulatorApp(make_settings(tmp_path, jobs_as_code_file=tmp_path / "absent.yml"))
 
 
 def test_only_documented_rules_refuse_a_job(client):

@@ -4,6 +4,11 @@
 /dev/null) is loaded first without overriding anything already set: Astro passes `.env` to its
 containers itself, plain `python` and pytest do not.
 
+The job ids are optional: unset, a task finds its job when it runs, by the job's identifier in
+dbt_cloud_jobs.yml (`[[build_all]]` in the job's name, as `make jobs-sync` names it), in
+DBT_CLOUD_PROJECT_ID / DBT_CLOUD_ENVIRONMENT_ID if set (include/dbt_cloud/job_lookup.py). Set, an
+id wins.
+
 Emulator mode is explicit: unset variables fall back to the bundled emulator's demo tenant only
 with DBT_CLOUD_USE_EMULATOR=true, which `make start` (local_runner, from airflow_settings.yaml's
 emulator connection), `astro dev start` (docker-compose.override.yml) and the test suite set. So
@@ -32,20 +37,29 @@ DEFAULT_CONN_ID = "dbt_cloud_default"
 EMULATOR_MODE_VARIABLE = "DBT_CLOUD_USE_EMULATOR"
 
 # The emulator's demo tenant (emulator/jobs.yaml): the defaults when the connection is the emulator's.
+# No job ids: the tasks find the demo jobs 111-444 by identifier there too, as they would in dbt Cloud.
 EMULATOR_DEFAULTS = {
     "DBT_CLOUD_ACCOUNT_ID": "12345",
-    "DBT_CLOUD_JOB_ID": "111",
-    "DBT_CLOUD_TAGGED_JOB_ID": "222",
-    "DBT_CLOUD_RETRY_JOB_ID": "333",
-    "DBT_CLOUD_DOWNSTREAM_JOB_ID": "444",
+    "DBT_CLOUD_PROJECT_ID": "70001",
+    "DBT_CLOUD_ENVIRONMENT_ID": "80001",
     "DBT_CLOUD_PROJECT_NAME": "Jaffle Shop Analytics",
     "DBT_CLOUD_ENVIRONMENT_NAME": "Production",
-    "DBT_CLOUD_JOB_NAME": "Build all models",
+    "DBT_CLOUD_JOB_NAME": "Build all models [[build_all]]",
+}
+
+# The variable that pins each job of dbt_cloud_jobs.yml to an id, by the job's identifier.
+JOB_ID_VARIABLES = {
+    "build_all": "DBT_CLOUD_JOB_ID",
+    "build_tagged": "DBT_CLOUD_TAGGED_JOB_ID",
+    "build_with_retry": "DBT_CLOUD_RETRY_JOB_ID",
+    "publish_marts": "DBT_CLOUD_DOWNSTREAM_JOB_ID",
 }
 
 # Where to find each value in dbt Cloud, for the error messages.
 WHERE_TO_FIND = {
     "DBT_CLOUD_ACCOUNT_ID": ("<account id>", "the number after /deploy/ in any dbt Cloud URL"),
+    "DBT_CLOUD_PROJECT_ID": ("<project id>", "the number after /projects/ in a dbt Cloud URL of the project"),
+    "DBT_CLOUD_ENVIRONMENT_ID": ("<environment id>", "the number after /environments/ in the environment's URL"),
     "DBT_CLOUD_JOB_ID": ("<job id>", "the number after /jobs/ in the job's URL in dbt Cloud"),
     "DBT_CLOUD_TAGGED_JOB_ID": (
         "<job id>",
@@ -147,20 +161,30 @@ class DbtCloudSettings:
         return self._positive_int("DBT_CLOUD_ACCOUNT_ID")
 
     @property
-    def job_id(self) -> int:
-        return self._positive_int("DBT_CLOUD_JOB_ID")
+    def project_id(self) -> int | None:
+        """Where the tasks look their jobs up; None: the whole account."""
+        return self._optional_id("DBT_CLOUD_PROJECT_ID")
 
     @property
-    def tagged_job_id(self) -> int:
-        return self._positive_int("DBT_CLOUD_TAGGED_JOB_ID")
+    def environment_id(self) -> int | None:
+        return self._optional_id("DBT_CLOUD_ENVIRONMENT_ID")
 
     @property
-    def retry_job_id(self) -> int:
-        return self._positive_int("DBT_CLOUD_RETRY_JOB_ID")
+    def job_id(self) -> int | None:
+        """The id pinned for the build_all job; None: the task finds it by identifier."""
+        return self._optional_id("DBT_CLOUD_JOB_ID")
 
     @property
-    def downstream_job_id(self) -> int:
-        return self._positive_int("DBT_CLOUD_DOWNSTREAM_JOB_ID")
+    def tagged_job_id(self) -> int | None:
+        return self._optional_id("DBT_CLOUD_TAGGED_JOB_ID")
+
+    @property
+    def retry_job_id(self) -> int | None:
+        return self._optional_id("DBT_CLOUD_RETRY_JOB_ID")
+
+    @property
+    def downstream_job_id(self) -> int | None:
+        return self._optional_id("DBT_CLOUD_DOWNSTREAM_JOB_ID")
 
     @property
     def project_name(self) -> str:
@@ -192,6 +216,12 @@ class DbtCloudSettings:
         if not raw.strip():
             raise DbtCloudSettingsError(f"{name} is set but empty: {fix}, or remove the line.")
         return raw.strip()
+
+    def _optional_id(self, name: str) -> int | None:
+        """The id if set (checked), else the emulator's default in emulator mode, else None."""
+        if name not in self._environ and not (self.uses_emulator and name in EMULATOR_DEFAULTS):
+            return None
+        return self._positive_int(name)
 
     def _positive_int(self, name: str) -> int:
         value = self._required(name)

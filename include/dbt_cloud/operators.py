@@ -2,6 +2,9 @@
 
 `ResilientDbtCloudRunJobOperator` is `DbtCloudRunJobOperator` (same arguments, same XComs and
 "Monitor Job Run" link) plus:
+- `job_identifier`: with no `job_id`, the task finds its job when it runs by the job's
+  dbt-jobs-as-code identifier (`[[build_all]]` in its name), in `project_id` / `environment_id`
+  (default DBT_CLOUD_PROJECT_ID / DBT_CLOUD_ENVIRONMENT_ID; unset: the whole account): job_lookup.py.
 - Transient API errors (429 after its Retry-After, 5xx, dropped connections, timeouts) are
   retried instead of failing the task (include/dbt_cloud/hook.py).
 - One dbt Cloud run per task, whatever happens to the task: the run's `cause` carries a key
@@ -46,7 +49,9 @@ from airflow.providers.dbt.cloud.sensors.dbt import DbtCloudJobRunSensor
 from airflow.providers.dbt.cloud.triggers.dbt import DbtCloudRunJobTrigger
 from airflow.sdk.exceptions import AirflowFailException
 
+from .config import JOB_ID_VARIABLES, settings
 from .hook import DbtCloudUnreachable, ResilientDbtCloudHook, TransientDbtCloudError
+from .job_lookup import find_job
 from .trigger import CancellingDbtCloudRunJobTrigger, VerifiedDbtCloudRunTrigger
 
 if TYPE_CHECKING:
@@ -125,6 +130,25 @@ class ResilientDbtCloudRunJobOperator(_ResilientDbtCloudTask, DbtCloudRunJobOper
     """DbtCloudRunJobOperator that never starts a second run for the same task (see the module doc)."""
 
     trigger_class = CancellingDbtCloudRunJobTrigger
+
+    def __init__(self, *, job_identifier: str | None = None, project_id: int | None = None,
+                 environment_id: int | None = None, **kwargs: Any) -> None:
+        super().__init__(**kwargs)
+        self.job_identifier = job_identifier
+        self.project_id = settings.project_id if project_id is None else project_id
+        self.environment_id = settings.environment_id if environment_id is None else environment_id
+
+    def _resolve_job_id(self) -> int:
+        # Row J1: the provider finds a job by id, or by its exact project, environment and job names.
+        if self.job_id is not None or not self.job_identifier:
+            return super()._resolve_job_id()
+        variable = JOB_ID_VARIABLES.get(self.job_identifier)
+        pin = f"set {variable} in .env to the id of the job to run" if variable else "give the task a job_id"
+        job = find_job(self.hook, self.job_identifier, account_id=self.account_id, project_id=self.project_id,
+                       environment_id=self.environment_id, pin=pin)
+        self.log.info("dbt Cloud job %s %r has the identifier [[%s]]: running it", job["id"], job["name"],
+                      self.job_identifier)
+        return job["id"]
 
     def _get_or_trigger_run(self, context: Context) -> tuple[int, str]:
         # Row O1, retired by provider 4.12.0 on Airflow >= 3.3 (durable execution: a retry reconnects to its

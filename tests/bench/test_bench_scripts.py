@@ -77,3 +77,7 @@ def test_table_names_the_machine(quick_results):
     table = (quick_results / "README-table.md").read_text()
     cores = json.loads((quick_results / "machine.json").read_text())["machine"]["cores"]
     assert f"{cores} cores" in table and "Python" in table and "**Goals**" in table
+
+
+def test_astro_path_is_left_out_of_quick_and_says_why(quick_results):
+    assert "--quick" in section(quick_results, "astro_path")["not_run"]

@@ -6,10 +6,13 @@ import json
 
 import pytest
 
+from local_runner import demo_tenant
 from tests.clients.conftest import Client, client_env
 from tests.e2e.dbt_cloud_api import ACCOUNT_ID
 
-PROJECT, ENVIRONMENT, SYNTHETIC_JOB = 70001, 80001, 999
+PROJECT, ENVIRONMENT, SYNTHETIC_JOB = demo_tenant.PROJECT_ID, demo_tenant.PRODUCTION_ENVIRONMENT_ID, demo_tenant.SYNTHETIC_JOB_ID
+TEMPLATE_JOBS = {demo_tenant.BUILD_ALL_JOB_ID, demo_tenant.TAGGED_JOB_ID, demo_tenant.LATE_DATA_JOB_ID,
+                 demo_tenant.PUBLISH_MARTS_JOB_ID}
 
 
 @pytest.fixture(scope="module")
@@ -21,8 +24,9 @@ def cli(own_emulator, tmp_path_factory) -> Client:
 
 def test_job_list_and_get(cli):
     listed = cli.json("job", "list")
-    assert {111, 222, 333, 444}.issubset({job["id"] for job in listed["data"]})
-    assert cli.json("job", "get", "--job-id", "111")["data"]["name"] == "Build all models"
+    assert TEMPLATE_JOBS.issubset({job["id"] for job in listed["data"]})
+    build_all = cli.json("job", "get", "--job-id", str(demo_tenant.BUILD_ALL_JOB_ID))["data"]
+    assert build_all["name"] == "Build all models [[build_all]]"  # dbt_cloud_jobs.yml's, as dbt-jobs-as-code names it
 
 
 def test_create_run_wait_export_import_delete(cli, api, tmp_path):

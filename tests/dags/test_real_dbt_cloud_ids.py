@@ -1,7 +1,8 @@
 """A deployment's DAGs: the dbt Cloud connection points at real dbt Cloud, from an environment
 variable, the metadata DB or a secrets backend, and no DBT_CLOUD_* id is set. Emulator mode is
-not set (only make start, the compose override and the test suite set it), so the DAGs that need
-an id fail to import, naming the variable, instead of parsing with the emulator's demo ids.
+not set (only make start, the compose override and the test suite set it), so the DAGs fail to
+import naming DBT_CLOUD_ACCOUNT_ID, instead of parsing with the emulator's demo ids. No job id is
+needed: the tasks find their jobs by identifier when they run (include/dbt_cloud/job_lookup.py).
 
 Each case parses dags/ in a fresh interpreter through parse_guard.py: still no network and no
 metadata DB access at parse time.
@@ -23,18 +24,9 @@ PARSE_GUARD = Path(__file__).with_name("parse_guard.py")
 TOKEN = "dbtc_not_a_real_token"
 REAL_DBT_CLOUD = {"conn_type": "dbt_cloud", "host": "cloud.getdbt.com", "login": "98765", "password": TOKEN}
 DAG_FILES = sorted(p.name for p in (ROOT / "dags").glob("*.py"))
-# The id each DAG file reads once DBT_CLOUD_ACCOUNT_ID is set (None: the account id is all it needs).
-JOB_VARIABLE = {
-    "dbt_cloud_chained_jobs.py": "DBT_CLOUD_JOB_ID",
-    "dbt_cloud_deferrable.py": "DBT_CLOUD_JOB_ID",
-    "dbt_cloud_elt.py": "DBT_CLOUD_JOB_ID",
-    "dbt_cloud_job_by_name.py": "DBT_CLOUD_PROJECT_NAME",
-    "dbt_cloud_model_results.py": "DBT_CLOUD_JOB_ID",
-    "dbt_cloud_orders_consumer.py": None,
-    "dbt_cloud_retry_from_failure.py": "DBT_CLOUD_RETRY_JOB_ID",
-    "dbt_cloud_run_job.py": "DBT_CLOUD_JOB_ID",
-    "dbt_cloud_tagged_models.py": "DBT_CLOUD_TAGGED_JOB_ID",
-}
+# What a DAG file still needs once DBT_CLOUD_ACCOUNT_ID is set: the name-lookup DAG its names, the
+# others nothing (their jobs are found by identifier when their tasks run).
+STILL_NEEDED = {"dbt_cloud_job_by_name.py": "DBT_CLOUD_PROJECT_NAME"}
 
 
 def airflow(env: dict[str, str], *args: str) -> str:
@@ -97,11 +89,10 @@ def test_a_real_connection_without_ids_names_the_variable_to_set(source, tmp_pat
         assert "12345" not in error and TOKEN not in error
 
 
-def test_with_the_account_id_set_each_dag_names_the_id_it_still_needs(tmp_path):
+def test_with_the_account_id_set_only_the_name_lookup_dag_needs_more(tmp_path):
     env = {**deployment_env(tmp_path), **connection_from("secrets backend", tmp_path), "DBT_CLOUD_ACCOUNT_ID": "98765"}
 
     errors = parse_dags(env, keep_database=False)
 
-    assert sorted(JOB_VARIABLE) == DAG_FILES
     named = {name: re.search(r"(DBT_CLOUD_\w+) is not set: add \1=", error).group(1) for name, error in errors.items()}
-    assert named == {name: variable for name, variable in JOB_VARIABLE.items() if variable}
+    assert named == STILL_NEEDED

@@ -65,16 +65,17 @@ def test_projects_environments_and_jobs(emulator):
 
 def test_get_job_by_name_and_its_lookup_errors(emulator):
     dbt = hook()
+    build_all = "Build all models [[build_all]]"  # as dbt-jobs-as-code names the job it syncs
     job = dbt.get_job_by_name(project_name="Jaffle Shop Analytics", environment_name="Production",
-                              job_name="Build all models")
+                              job_name=build_all)
     assert job["id"] == tenant.BUILD_ALL_JOB_ID  # 555 has the same name in Staging
     staging = dbt.get_job_by_name(project_name="Jaffle Shop Analytics", environment_name="Staging",
-                                  job_name="Build all models")
+                                  job_name=build_all)
     assert staging["id"] == tenant.STAGING_BUILD_ALL_JOB_ID
     with pytest.raises(DbtCloudResourceLookupError, match="Found 0 projects"):
-        dbt.get_job_by_name(project_name="Jaffle", environment_name="Production", job_name="Build all models")
+        dbt.get_job_by_name(project_name="Jaffle", environment_name="Production", job_name=build_all)
     with pytest.raises(DbtCloudResourceLookupError, match="Found 0 environments"):
-        dbt.get_job_by_name(project_name="Jaffle Shop Analytics", environment_name="Prod", job_name="Build all models")
+        dbt.get_job_by_name(project_name="Jaffle Shop Analytics", environment_name="Prod", job_name=build_all)
     with pytest.raises(DbtCloudResourceLookupError, match="Found 0 jobs"):
         dbt.get_job_by_name(project_name="Jaffle Shop Analytics", environment_name="Production", job_name="Build all")
 

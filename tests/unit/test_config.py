@@ -11,13 +11,16 @@ import pytest
 from include.dbt_cloud.config import (
     EMULATOR_DEFAULTS,
     EMULATOR_MODE_VARIABLE,
+    JOB_ID_VARIABLES,
     PROJECT_ROOT,
     DbtCloudSettings,
     DbtCloudSettingsError,
     dotenv_path,
     load_dotenv_file,
 )
-from tests.environment import NO_EMULATOR_HERE, emulator_available
+from include.dbt_cloud.job_lookup import identifier_of
+from local_runner import demo_tenant
+from tests.environment import NO_EMULATOR_HERE, emulator_available, emulator_tenant_jobs
 
 EMULATOR_MODE = {EMULATOR_MODE_VARIABLE: "true"}
 REAL_CLOUD = {
@@ -25,13 +28,16 @@ REAL_CLOUD = {
         {"conn_type": "dbt_cloud", "host": "ab123.us1.dbt.com", "login": "98765", "password": "dbtc_secret"}
     )
 }
-ID_PROPERTIES = {
-    "account_id": "DBT_CLOUD_ACCOUNT_ID",
+# Optional: unset, a task finds its job by identifier (job ids), in the whole account (project, environment).
+OPTIONAL_ID_PROPERTIES = {
+    "project_id": "DBT_CLOUD_PROJECT_ID",
+    "environment_id": "DBT_CLOUD_ENVIRONMENT_ID",
     "job_id": "DBT_CLOUD_JOB_ID",
     "tagged_job_id": "DBT_CLOUD_TAGGED_JOB_ID",
     "retry_job_id": "DBT_CLOUD_RETRY_JOB_ID",
     "downstream_job_id": "DBT_CLOUD_DOWNSTREAM_JOB_ID",
 }
+ID_PROPERTIES = {"account_id": "DBT_CLOUD_ACCOUNT_ID", **OPTIONAL_ID_PROPERTIES}
 NAME_PROPERTIES = {
     "project_name": "DBT_CLOUD_PROJECT_NAME",
     "environment_name": "DBT_CLOUD_ENVIRONMENT_NAME",
@@ -40,18 +46,20 @@ NAME_PROPERTIES = {
 
 
 def conn_json(host: str) -> str:
-    return json.dumps({"conn_type": "dbt_cloud", "host": host, "login": "12345", "password": "t"})
+    return json.dumps({"conn_type": "dbt_cloud", "host": host, "login": str(demo_tenant.ACCOUNT_ID), "password": "t"})
 
 
 def test_emulator_mode_means_the_emulator_demo_tenant():
     settings = DbtCloudSettings(EMULATOR_MODE)
     assert settings.uses_emulator
     assert settings.conn_id == "dbt_cloud_default"
-    assert (settings.account_id, settings.job_id, settings.tagged_job_id) == (12345, 111, 222)
-    assert (settings.retry_job_id, settings.downstream_job_id) == (333, 444)
+    assert (settings.account_id, settings.project_id, settings.environment_id) == (
+        demo_tenant.ACCOUNT_ID, demo_tenant.PROJECT_ID, demo_tenant.PRODUCTION_ENVIRONMENT_ID)
+    # No job id: the tasks find the demo jobs by identifier, in the demo environment.
+    assert [settings.job_id, settings.tagged_job_id, settings.retry_job_id, settings.downstream_job_id] == [None] * 4
     assert settings.project_name == "Jaffle Shop Analytics"
     assert settings.environment_name == "Production"
-    assert settings.job_name == "Build all models"
+    assert settings.job_name == "Build all models [[build_all]]"
 
 
 @pytest.mark.parametrize(
@@ -61,13 +69,13 @@ def test_emulator_mode_means_the_emulator_demo_tenant():
         conn_json("127.0.0.1:9443"),
         conn_json("dbt-cloud-emulator:8443"),
         conn_json("LOCALHOST"),
-        "dbt-cloud://12345:dbtc_emulator_local_token@localhost",
+        f"dbt-cloud://{demo_tenant.ACCOUNT_ID}:{demo_tenant.TOKEN}@localhost",
     ],
 )
 def test_emulator_hosts_keep_the_demo_defaults(value):
     settings = DbtCloudSettings({**EMULATOR_MODE, "AIRFLOW_CONN_DBT_CLOUD_DEFAULT": value})
     assert settings.uses_emulator
-    assert settings.job_id == 111
+    assert settings.environment_id == demo_tenant.PRODUCTION_ENVIRONMENT_ID
 
 
 @pytest.mark.parametrize("environ", [{}, {"AIRFLOW_CONN_DBT_CLOUD_DEFAULT": conn_json("localhost:8443")},
@@ -76,16 +84,17 @@ def test_without_emulator_mode_nothing_means_the_emulator(environ):
     # No connection variable: the connection may be in the metadata DB or a secrets backend.
     settings = DbtCloudSettings(environ)
     assert not settings.uses_emulator
+    assert (settings.project_id, settings.environment_id, settings.job_id) == (None, None, None)
     with pytest.raises(DbtCloudSettingsError) as raised:
-        settings.job_id
-    assert str(raised.value).startswith("DBT_CLOUD_JOB_ID is not set: add DBT_CLOUD_JOB_ID=<job id> to .env")
+        settings.account_id
+    assert str(raised.value).startswith("DBT_CLOUD_ACCOUNT_ID is not set: add DBT_CLOUD_ACCOUNT_ID=<account id> to .env")
     assert f"because {EMULATOR_MODE_VARIABLE} is not true" in str(raised.value)
 
 
 @pytest.mark.parametrize("value", ["yes", "on", "emulator"])
 def test_an_unclear_emulator_mode_is_named(value):
     with pytest.raises(DbtCloudSettingsError, match=f"^{EMULATOR_MODE_VARIABLE}='{value}' is neither true nor false"):
-        DbtCloudSettings({EMULATOR_MODE_VARIABLE: value}).job_id
+        DbtCloudSettings({EMULATOR_MODE_VARIABLE: value}).account_id
 
 
 @pytest.mark.parametrize(
@@ -107,8 +116,8 @@ def test_the_connection_variable_follows_dbt_cloud_conn_id():
     assert DbtCloudSettings({**environ, **{"DBT_CLOUD_CONN_ID": "other"}}).uses_emulator
 
 
-@pytest.mark.parametrize(("prop", "variable"), [*ID_PROPERTIES.items(), *NAME_PROPERTIES.items()])
-def test_real_dbt_cloud_requires_every_id_and_name(prop, variable):
+@pytest.mark.parametrize(("prop", "variable"), [("account_id", "DBT_CLOUD_ACCOUNT_ID"), *NAME_PROPERTIES.items()])
+def test_real_dbt_cloud_requires_the_account_id_and_the_names(prop, variable):
     with pytest.raises(DbtCloudSettingsError) as raised:
         getattr(DbtCloudSettings({**EMULATOR_MODE, **REAL_CLOUD}), prop)
     message = str(raised.value)
@@ -118,11 +127,16 @@ def test_real_dbt_cloud_requires_every_id_and_name(prop, variable):
     assert "dbtc_secret" not in message
 
 
-def test_the_job_id_message_says_where_to_find_it():
-    with pytest.raises(DbtCloudSettingsError, match=r"DBT_CLOUD_JOB_ID is not set: add DBT_CLOUD_JOB_ID=<job id> "
+def test_real_dbt_cloud_needs_no_job_id_nor_lookup_scope():
+    settings = DbtCloudSettings({**EMULATOR_MODE, **REAL_CLOUD})
+    assert [getattr(settings, prop) for prop in OPTIONAL_ID_PROPERTIES] == [None] * len(OPTIONAL_ID_PROPERTIES)
+
+
+def test_the_account_id_message_says_where_to_find_it():
+    with pytest.raises(DbtCloudSettingsError, match=r"DBT_CLOUD_ACCOUNT_ID is not set: add DBT_CLOUD_ACCOUNT_ID=<account id> "
                        r"to \.env or the deployment's environment variables "
-                       r"\(the number after /jobs/ in the job's URL in dbt Cloud\)"):
-        DbtCloudSettings(REAL_CLOUD).job_id
+                       r"\(the number after /deploy/ in any dbt Cloud URL\)"):
+        DbtCloudSettings(REAL_CLOUD).account_id
 
 
 def test_real_dbt_cloud_reads_the_set_values():
@@ -132,7 +146,7 @@ def test_real_dbt_cloud_reads_the_set_values():
         **{variable: f" My {variable} " for variable in NAME_PROPERTIES.values()},
     }
     settings = DbtCloudSettings(environ)
-    assert [getattr(settings, prop) for prop in ID_PROPERTIES] == [700, 701, 702, 703, 704]
+    assert [getattr(settings, prop) for prop in ID_PROPERTIES] == list(range(700, 700 + len(ID_PROPERTIES)))
     assert settings.job_name == "My DBT_CLOUD_JOB_NAME"
 
 
@@ -159,7 +173,7 @@ def test_ids_tolerate_surrounding_spaces():
 @pytest.mark.parametrize("value", ['{"host": "x", "password": "dbtc_secret"', "a://b://c://dbtc_secret@host"])
 def test_an_unreadable_connection_variable_is_named_without_its_token(value):
     with pytest.raises(DbtCloudSettingsError, match="^AIRFLOW_CONN_DBT_CLOUD_DEFAULT is neither connection JSON") as raised:
-        DbtCloudSettings({**EMULATOR_MODE, "AIRFLOW_CONN_DBT_CLOUD_DEFAULT": value}).job_id
+        DbtCloudSettings({**EMULATOR_MODE, "AIRFLOW_CONN_DBT_CLOUD_DEFAULT": value}).account_id
     assert "dbtc_secret" not in str(raised.value)
     assert raised.value.__cause__ is None and raised.value.__suppress_context__
 
@@ -171,7 +185,7 @@ def test_an_empty_conn_id_is_named():
 
 def test_one_bad_value_does_not_spoil_the_others():
     settings = DbtCloudSettings({**EMULATOR_MODE, "DBT_CLOUD_TAGGED_JOB_ID": "nope"})
-    assert settings.job_id == 111
+    assert (settings.account_id, settings.job_id) == (demo_tenant.ACCOUNT_ID, None)
     with pytest.raises(DbtCloudSettingsError):
         settings.tagged_job_id
 
@@ -196,19 +210,22 @@ def test_dotenv_path_defaults_to_the_project_root_and_follows_astro_dotenv_path(
     assert dotenv_path() == Path(tmp_path / "custom.env")
 
 
-@pytest.mark.skipif(not emulator_available(), reason=NO_EMULATOR_HERE)  # reads emulator/jobs.yaml
+@pytest.mark.skipif(not emulator_available(), reason=NO_EMULATOR_HERE)  # reads the emulator's tenant
 def test_defaults_match_the_emulator_tenant_file():
+    """The emulator defaults name the demo tenant, and in its default environment each job of
+    dbt_cloud_jobs.yml is found by identifier exactly once, under its demo id."""
     import yaml
 
     tenant = yaml.safe_load((PROJECT_ROOT / "emulator" / "jobs.yaml").read_text())
-    jobs = {job["id"]: job for job in tenant["jobs"]}
+    jobs = emulator_tenant_jobs()
     assert int(EMULATOR_DEFAULTS["DBT_CLOUD_ACCOUNT_ID"]) == tenant["accounts"][0]["id"]
-    for variable in ID_PROPERTIES.values():
-        if variable != "DBT_CLOUD_ACCOUNT_ID":
-            assert int(EMULATOR_DEFAULTS[variable]) in jobs, variable
-    job = jobs[int(EMULATOR_DEFAULTS["DBT_CLOUD_JOB_ID"])]
-    assert job["name"] == EMULATOR_DEFAULTS["DBT_CLOUD_JOB_NAME"]
     project = next(p for p in tenant["projects"] if p["name"] == EMULATOR_DEFAULTS["DBT_CLOUD_PROJECT_NAME"])
-    environment = next(e for e in tenant["environments"] if e["id"] == job["environment_id"])
-    assert environment["name"] == EMULATOR_DEFAULTS["DBT_CLOUD_ENVIRONMENT_NAME"]
-    assert environment["project_id"] == project["id"]
+    assert project["id"] == int(EMULATOR_DEFAULTS["DBT_CLOUD_PROJECT_ID"])
+    environment = next(e for e in tenant["environments"] if e["id"] == int(EMULATOR_DEFAULTS["DBT_CLOUD_ENVIRONMENT_ID"]))
+    assert (environment["name"], environment["project_id"]) == (EMULATOR_DEFAULTS["DBT_CLOUD_ENVIRONMENT_NAME"], project["id"])
+    found = {identifier: [job_id for job_id, job in jobs.items()
+                          if identifier_of(job["name"]) == identifier and job["environment_id"] == environment["id"]]
+             for identifier in JOB_ID_VARIABLES}
+    assert found == {"build_all": [demo_tenant.BUILD_ALL_JOB_ID], "build_tagged": [demo_tenant.TAGGED_JOB_ID],
+                     "build_with_retry": [demo_tenant.LATE_DATA_JOB_ID], "publish_marts": [demo_tenant.PUBLISH_MARTS_JOB_ID]}
+    assert jobs[demo_tenant.BUILD_ALL_JOB_ID]["name"] == EMULATOR_DEFAULTS["DBT_CLOUD_JOB_NAME"]

@@ -28,7 +28,7 @@ class EmulatorApp:
     HTTP) and the objects tests and the CLI reach for."""
 
     def __init__(self, settings: Settings) -> None:
-        tenant = with_extra_tokens(load_tenant(settings.jobs_file), settings.extra_token_pairs)
+        tenant = with_extra_tokens(load_tenant(settings.jobs_file, settings.jobs_as_code_file), settings.extra_token_pairs)
         tenant = with_connection_type(tenant, settings.connection_type)
         store = RunStore(settings.state_dir / "emulator.sqlite3")
         job_store = JobStore(store.connection)

@@ -11,7 +11,7 @@ from typing import Any
 
 ENV_PREFIX = "DBT_CLOUD_EMULATOR_"
 
-# src/dbt_cloud_emulator/settings.py -> emulator/ (holds jobs.yaml and demo_project/) -> the repo
+# src/dbt_cloud_emulator/settings.py -> emulator/ (holds jobs.yaml and demo_project/) -> the repo (dbt_cloud_jobs.yml)
 EMULATOR_DIR = Path(__file__).resolve().parents[2]
 REPO_DIR = EMULATOR_DIR.parent
 
@@ -42,6 +42,8 @@ class Settings:
     state_dir: Path = REPO_DIR / ".state" / "emulator"
     public_url: str = ""  # where a browser reaches web_port (run hrefs); empty: http://localhost:<web_port>
     jobs_file: Path = EMULATOR_DIR / "jobs.yaml"
+    # The template's jobs as code (dbt-jobs-as-code): jobs.yaml's jobs_as_code section places them.
+    jobs_as_code_file: Path = REPO_DIR / "dbt_cloud_jobs.yml"
     project_dir: Path = EMULATOR_DIR / "demo_project"
     warehouse_dir: Path = REPO_DIR / ".state" / "warehouse"
     dbt_executable: Path = Path(sys.executable).parent / "dbt"

@@ -1,4 +1,5 @@
-"""The tenant the emulator starts with (accounts, tokens, projects, environments, jobs, demo scenarios), from jobs.yaml."""
+"""The tenant the emulator starts with (accounts, tokens, projects, environments, jobs, demo scenarios), from
+jobs.yaml, and the template's own jobs from its dbt-jobs-as-code file (jobs_as_code.py)."""
 
 from __future__ import annotations
 
@@ -8,6 +9,8 @@ from pathlib import Path
 from typing import Any
 
 import yaml
+
+from dbt_cloud_emulator.jobs_as_code import JobsAsCodeError, load_jobs
 
 
 class TenantError(ValueError):
@@ -67,7 +70,7 @@ class Tenant:
         return None
 
 
-def load_tenant(path: Path) -> Tenant:
+def load_tenant(path: Path, jobs_as_code_file: Path) -> Tenant:
     try:
         raw = yaml.safe_load(path.read_text())
     except FileNotFoundError:
@@ -100,7 +103,7 @@ def load_tenant(path: Path) -> Tenant:
                 schema=e.get("schema", "main"),
             )
         jobs = []
-        for j in raw.get("jobs", []):
+        for j in [*_jobs_as_code(raw.get("jobs_as_code"), jobs_as_code_file, environments), *raw.get("jobs", [])]:
             environment = environments[_known(environments, j["environment_id"], "environment", j)]
             fields = {key: value for key, value in j.items() if key not in ("id", "environment_id")}
             jobs.append(TenantJob(int(j["id"]), environment.account_id, environment.project_id, environment.id, fields))
@@ -116,6 +119,20 @@ def load_tenant(path: Path) -> Tenant:
         if bad:
             raise TenantError(f"{path}: job {job.id} has execute_steps that are not dbt commands: {bad}.")
     return Tenant(accounts=accounts, projects=projects, environments=environments, jobs=tuple(jobs), scenarios=scenarios)
+
+
+def _jobs_as_code(section: dict | None, path: Path, environments: dict[int, Environment]) -> list[dict[str, Any]]:
+    """The jobs of the dbt-jobs-as-code file, in the environment and under the demo ids `section` names."""
+    if not section:
+        return []
+    environment = environments[_known(environments, section["environment_id"], "environment", section)]
+    variables = {"account_id": environment.account_id, "project_id": environment.project_id,
+                 "environment_id": environment.id}
+    try:
+        loaded = load_jobs(path, variables, {str(name): int(job_id) for name, job_id in section["ids"].items()})
+    except JobsAsCodeError as problem:
+        raise TenantError(str(problem)) from None
+    return [{"id": job_id, "environment_id": environment.id, **fields} for job_id, fields in loaded]
 
 
 def with_extra_tokens(tenant: Tenant, pairs: Iterable[tuple[int, str]]) -> Tenant:

@@ -60,14 +60,16 @@ async def list_jobs(request: Request, account_id: int) -> JSONResponse:
         "environment_id": int_param(query, "environment_id"),
         "project_id__in": int_list_param(query, "project_id__in"),
     }
+    name_contains = query.get("name__icontains")
     jobs = [
         job
         for job in state.jobs.active(account_id)
         if filters["project_id"] in (None, job.project_id)
         and filters["environment_id"] in (None, job.environment_id)
         and (filters["project_id__in"] is None or job.project_id in filters["project_id__in"])
+        and (not name_contains or name_contains.lower() in job.name.lower())
     ]
-    applied = {name: value for name, value in filters.items() if value is not None}
+    applied = {name: value for name, value in {**filters, "name__icontains": name_contains}.items() if value is not None}
     return page_of(request, account_id, jobs, ORDERABLE, lambda job: job_json(state, job), filters=applied)
 
 

@@ -25,9 +25,6 @@ import time
 import uuid
 from datetime import datetime
 from pathlib import Path
-from types import SimpleNamespace
-
-import yaml
 
 from bench import local_stack, private_docker
 from docker_stack.airflow_settings import token
@@ -37,6 +34,7 @@ from docker_stack.engine import docker
 from local_runner.config import PROJECT_ROOT
 from local_runner.ports import free_port
 from tests.docker.airflow_rest import AirflowRest
+from tests.docker.stack import emulator_api
 from tests.e2e.dbt_cloud_api import DbtCloudApi
 
 DAG_ID, TASK_ID = "dbt_cloud_run_job", "run_dbt_cloud_job"
@@ -122,18 +120,6 @@ def _summary(rows: list[dict]) -> dict:
             "ratio_min": min(r["ratio"] for r in rows), "ratio_max": max(r["ratio"] for r in rows)}
 
 
-def _emulator_in_docker(project: AstroProject, where: Path) -> DbtCloudApi:
-    """The emulator container's API through its published port, trusted with the CA it serves."""
-    bundle = where / "emulator-trust-bundle.pem"
-    docker("cp", f"{project.container('dbt-cloud-emulator')}:/state/tls/trust-bundle.pem", str(bundle))
-    conn = next(c for c in yaml.safe_load((PROJECT_ROOT / "airflow_settings.yaml").read_text())["airflow"]["connections"]
-                if c["conn_id"] == "dbt_cloud_default")
-    api = DbtCloudApi(SimpleNamespace(url=f"https://localhost:{project.emulator_port}", token=conn["conn_password"],
-                                      trust_bundle=bundle))
-    api.session.trust_env = False  # a REQUESTS_CA_BUNDLE in the shell would win over `verify`
-    return api
-
-
 def _docker_path(where: Path, engine: private_docker.PrivateDocker) -> dict:
     images_at_start = docker("images", "-q").stdout.split()
     if images_at_start:
@@ -151,7 +137,7 @@ def _docker_path(where: Path, engine: private_docker.PrivateDocker) -> dict:
         project.compose("down")  # `astro dev stop`-like: containers gone, images and volumes kept
         warm = _start(project)
         airflow = AirflowRest(project.url, token(project.url))
-        docker_runs = _job_runs(airflow, _emulator_in_docker(project, where))
+        docker_runs = _job_runs(airflow, emulator_api(project, where))
     finally:
         project.kill()
     return {"project": project.name, "base_images_used": base_images, "cold": cold, "warm": warm,

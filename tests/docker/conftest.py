@@ -8,16 +8,12 @@ from __future__ import annotations
 
 import os
 import time
-from types import SimpleNamespace
 
 import pytest
-import yaml
-from requests.adapters import HTTPAdapter
-from urllib3.util.retry import Retry
 
 from tests.docker.airflow_rest import AirflowRest
 from tests.docker.report import LINES as REPORT
-from tests.docker.stack import running_project
+from tests.docker.stack import emulator_api, running_project
 from tests.e2e.dbt_cloud_api import DbtCloudApi
 from tests.environment import NO_EMULATOR_HERE, ROOT, emulator_available
 
@@ -83,15 +79,4 @@ def airflow(astro_project) -> AirflowRest:
 @pytest.fixture(scope="module")
 def dbt_cloud(astro_project, tmp_path_factory) -> DbtCloudApi:
     """The emulator's dbt Cloud API through its published port, trusted with the CA it serves."""
-    from docker_stack.engine import docker
-
-    bundle = tmp_path_factory.mktemp("emulator-tls") / "trust-bundle.pem"
-    docker("cp", f"{astro_project.container('dbt-cloud-emulator')}:/state/tls/trust-bundle.pem", str(bundle))
-    conn = next(c for c in yaml.safe_load((ROOT / "airflow_settings.yaml").read_text())["airflow"]["connections"]
-                if c["conn_id"] == "dbt_cloud_default")
-    api = DbtCloudApi(SimpleNamespace(url=f"https://localhost:{astro_project.emulator_port}",
-                                      token=conn["conn_password"], trust_bundle=bundle))
-    api.session.trust_env = False  # REQUESTS_CA_BUNDLE (the host emulator's, set by tests/conftest.py) would win
-    # Reads are retried, as AirflowRest's: a poll every 5 s meets uvicorn's 5 s keep-alive closing the connection.
-    api.session.mount("https://", HTTPAdapter(max_retries=Retry(total=3, backoff_factor=1, allowed_methods=["GET"])))
-    return api
+    return emulator_api(astro_project, tmp_path_factory.mktemp("emulator-tls"))

@@ -215,7 +215,6 @@ class ResilientDbtCloudRunJobOperator(_ResilientDbtCloudTask, DbtCloudRunJobOper
             latest = newer
         return latest
 
-
     def execute(self, context: Context) -> Any:
         # Row O4 (a wait timeout is retried, and misreported): no fix upstream.
         try:

@@ -115,7 +115,7 @@ class RunExecutor:
             "DBT_PROFILES_DIR": str(workspace),
             "DBT_LOG_PATH": str(self._files.step_dir(run.id, index)),
             "WAREHOUSE_DIR": str(self._settings.warehouse_dir),
-            **self._jobs.variable_values(run.project_id, run.job_id),
+            **self._jobs.variable_values(run.project_id, run.environment_id, run.job_id),
             **special_variables(run, self._tenant.environments[run.environment_id]),
             **scenario.dbt_environment(),
         }

@@ -109,10 +109,12 @@ class JobStore:
         ).fetchall()
         return [record(EnvironmentVariable, row) for row in rows]
 
-    def variable_values(self, project_id: int, job_id: int) -> dict[str, str]:
-        """The custom environment variables a run of the job sees: project values, then the job's overrides."""
+    def variable_values(self, project_id: int, environment_id: int, job_id: int) -> dict[str, str]:
+        """The custom environment variables a run of the job sees, in dbt Cloud's order of precedence:
+        project defaults, then the environment's values, then the job's overrides."""
         variables = [v for v in self.variables(project_id) if v.value is not None]
         values = {v.name: v.value for v in variables if v.type == "project"}
+        values.update({v.name: v.value for v in variables if v.type == "environment" and v.environment_id == environment_id})
         values.update({v.name: v.value for v in variables if v.type == "job" and v.job_definition_id == job_id})
         return values
 

@@ -34,17 +34,17 @@ class EmulatorControl:
 
 
 def start_spare_emulator(session_emulator, state_dir, token: str | None = None, **settings: str):
-    """Another emulator (own state and port, DBT_CLOUD_EMULATOR_<NAME> settings), trusted like the session's.
+    """Another emulator (own state and ports, DBT_CLOUD_EMULATOR_<NAME> settings), trusted like the session's.
 
     It reuses the session emulator's certificates: the provider's async client read the trust
     bundle once, at import.
     """
     import shutil
 
-    from local_runner.config import LocalConfig
-    from local_runner.emulator import EmulatorProcess
+    from dbt_cloud_emulator.pytest_plugin import EmulatorServer
 
-    spare = EmulatorProcess(LocalConfig.isolated(state_dir), **({"token": token} if token else {}))
+    spare = EmulatorServer(state_dir / "state", python=session_emulator.python,
+                           **({"token": token} if token else {}), **settings)
     shutil.copytree(session_emulator.state_dir / "tls", spare.state_dir / "tls")
-    spare.start(**settings)
+    spare.start()
     return spare

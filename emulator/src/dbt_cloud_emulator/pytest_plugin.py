@@ -41,17 +41,18 @@ class EmulatorError(RuntimeError):
 
 
 class EmulatorControl:
-    """The emulator-only endpoints (/_emulator/..., no token; never rate limited)."""
+    """The emulator-only endpoints (/_emulator/..., no token; never rate limited) of the emulator at `url`."""
 
-    def __init__(self, server: EmulatorServer) -> None:
-        self._server = server
+    def __init__(self, url: str, trust_bundle: str | Path) -> None:
+        self.url, self.trust_bundle = url, Path(trust_bundle)
 
     def call(self, method: str, path: str, body: dict[str, Any] | None = None, timeout: float = 60) -> Any:
         request = urllib.request.Request(
-            f"{self._server.url}/_emulator/{path.lstrip('/')}", method=method,
+            f"{self.url}/_emulator/{path.lstrip('/')}", method=method,
             data=None if body is None else json.dumps(body).encode(), headers={"Content-Type": "application/json"})
         try:
-            with urllib.request.urlopen(request, context=self._server.ssl_context(), timeout=timeout) as response:
+            with urllib.request.urlopen(request, context=ssl.create_default_context(cafile=str(self.trust_bundle)),
+                                        timeout=timeout) as response:
                 return json.load(response)
         except urllib.error.HTTPError as error:
             raise EmulatorError(f"{method} /_emulator/{path}: {error.code} {error.read()[:500]!r}") from None
@@ -60,6 +61,7 @@ class EmulatorControl:
         return self.call("GET", "health", timeout=2)
 
     def faults(self) -> dict[str, Any]:
+        """The fault settings, and under "injected" how many faults of each kind were injected so far."""
         return self.call("GET", "faults")
 
     def set_faults(self, **settings: Any) -> dict[str, Any]:
@@ -107,7 +109,7 @@ class EmulatorServer:
         self.log_file = self.state_dir.parent / (self.state_dir.name + ".log")
         self.python, self.account_id, self.token, self.settings = python, account_id, token, settings
         self.port, self.web_port = _free_port(), _free_port()
-        self.control = EmulatorControl(self)
+        self.control = EmulatorControl(self.url, self.trust_bundle)
         self._process: subprocess.Popen | None = None
 
     @property

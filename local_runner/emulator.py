@@ -1,12 +1,12 @@
-"""Starting the dbt Cloud emulator as a local process (for `make start` and the test fixtures)."""
+"""Starting the dbt Cloud emulator as a local process (for `make start`, the benches and the tests of make start's state).
+
+The test suite's own emulators come from the emulator's pytest plugin (dbt_cloud_emulator.pytest_plugin)."""
 
 from __future__ import annotations
 
 import json
 import os
-import signal
 import ssl
-import subprocess
 import time
 import urllib.error
 import urllib.request
@@ -15,7 +15,7 @@ from pathlib import Path
 
 from local_runner import demo_tenant
 from local_runner.config import LocalConfig
-from local_runner.processes import Component, alive, log_tail, running_pid, spawn, stop, stop_group
+from local_runner.processes import Component, alive, log_tail, spawn, stop
 
 HEALTH_PATH = "/_emulator/health"
 
@@ -41,14 +41,6 @@ def environment(cfg: LocalConfig) -> dict[str, str]:
         "DBT_CLOUD_EMULATOR_PUBLIC_URL": cfg.emulator_web_url,
         "DO_NOT_TRACK": "1",
     }
-
-
-def ensure_tls(cfg: LocalConfig) -> None:
-    """Create the emulator's certificates and trust bundle now, before any client reads them."""
-    done = subprocess.run([str(cfg.emulator_venv / "bin" / "python"), "-m", "dbt_cloud_emulator", "tls",
-                           "--state-dir", str(cfg.emulator_state_dir)], env=environment(cfg), capture_output=True, text=True)
-    if done.returncode != 0:
-        raise StartError(f"The emulator could not create its TLS certificates:\n{done.stderr[-2000:]}")
 
 
 def start(cfg: LocalConfig, **settings: object) -> int:
@@ -149,10 +141,3 @@ class EmulatorProcess:
 
     def stop(self) -> None:
         stop(self.cfg, component(self.cfg))
-
-    def kill(self) -> None:
-        """SIGKILL the emulator's whole process group, as a crash would."""
-        pid = running_pid(self.cfg, component(self.cfg))
-        if pid is not None:
-            os.killpg(pid, signal.SIGKILL)
-            stop_group(pid, timeout=5)

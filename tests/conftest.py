@@ -1,7 +1,11 @@
 """Shared fixtures: a throwaway Airflow home, the dbt Cloud emulator started for the session, and its API.
 
-Tests that need the emulator start it here and stop it at the end; inside the Astro image
-(`astro dev pytest`) the emulator and dbt are absent by design, so those tests skip there.
+The emulator comes from its own pytest plugin (emulator/src/dbt_cloud_emulator/pytest_plugin.py, the
+fixture `dbt_cloud_emulator` any project can use), loaded here by module name from emulator/src
+rather than installed: Airflow's .venv stays the Astro image's environment,
+without the emulator's package or dbt. The plugin imports the standard library only and runs the
+server with emulator/.venv's Python. Inside the Astro image (`astro dev pytest`) the emulator and dbt
+are absent by design, so the tests that need it skip there.
 The DAGs go through the real provider over HTTPS (the `emulator` fixture points
 AIRFLOW_CONN_DBT_CLOUD_DEFAULT and the trust bundle at it); the tests then check the emulator's
 API (`dbt_cloud`), as a person would check dbt Cloud.
@@ -9,6 +13,7 @@ API (`dbt_cloud`), as a person would check dbt Cloud.
 
 from __future__ import annotations
 
+import json
 import os
 import subprocess
 import sys
@@ -17,9 +22,14 @@ from pathlib import Path
 
 import pytest
 
-from local_runner.emulator import EmulatorProcess
 from tests.e2e.dbt_cloud_api import DbtCloudApi
+from tests.emulator_connection import connection_json
 from tests.environment import NO_EMULATOR_HERE, ROOT, emulator_available
+
+if emulator_available():
+    sys.path.append(str(ROOT / "emulator" / "src"))  # for the plugin module alone: it imports the standard library
+    pytest_plugins = ["dbt_cloud_emulator.pytest_plugin"]
+    os.environ.setdefault("DBT_CLOUD_EMULATOR_PYTHON", str(ROOT / "emulator" / ".venv" / "bin" / "python"))
 
 # Airflow reads its home when first imported: give the session its own, so tests never touch the
 # metadata DB of `make start`, and never read a developer's .env (the settings module honours this).
@@ -40,9 +50,6 @@ def airflow_db() -> Path:
     return home
 
 
-_session_emulator: EmulatorProcess | None = None
-
-
 def pytest_configure(config) -> None:
     """Give the session's emulator its certificates before any test module is imported.
 
@@ -50,31 +57,24 @@ def pytest_configure(config) -> None:
     when it is imported, just as the triggerer does at its start: so the trust bundle must exist,
     and the variables must be set, before collection imports the provider.
     """
-    global _session_emulator
-    if not emulator_available() or _session_emulator is not None:
-        return
-    from local_runner import emulator
-    from local_runner.config import LocalConfig
+    if emulator_available():
+        from dbt_cloud_emulator.pytest_plugin import trust_session_emulator
 
-    _session_emulator = EmulatorProcess(LocalConfig.isolated(Path(tempfile.mkdtemp(prefix="emulator-tests-"))))
-    emulator.ensure_tls(_session_emulator.cfg)
-    os.environ["REQUESTS_CA_BUNDLE"] = str(_session_emulator.trust_bundle)
-    os.environ["SSL_CERT_FILE"] = str(_session_emulator.trust_bundle)
+        trust_session_emulator(config)
 
 
 @pytest.fixture(scope="session")
-def emulator() -> EmulatorProcess:
-    """The emulator on a free port with fresh state; the provider is pointed at it for the session."""
-    if _session_emulator is None:
+def emulator(request):
+    """The plugin's session emulator (free ports, fresh state); the provider is pointed at it for the session."""
+    if not emulator_available():
         pytest.skip(NO_EMULATOR_HERE)
-    _session_emulator.start()
+    server = request.getfixturevalue("dbt_cloud_emulator")
     patch = pytest.MonkeyPatch()
-    patch.setenv("AIRFLOW_CONN_DBT_CLOUD_DEFAULT", _session_emulator.connection_json)
+    patch.setenv("AIRFLOW_CONN_DBT_CLOUD_DEFAULT", connection_json(server))
     try:
-        yield _session_emulator
+        yield server
     finally:
         patch.undo()
-        _session_emulator.stop()
 
 
 @pytest.fixture(scope="module")
@@ -110,17 +110,17 @@ def dbt_cloud(emulator, airflow_db, monkeypatch) -> DbtCloudApi:
 
 
 @pytest.fixture
-def mail_sink(emulator, monkeypatch):
+def mail_sink(emulator, tmp_path, monkeypatch):
     """The mail sink `make start` runs, on a free port; the DAGs' smtp_default connection and the
     alert Variable point at it through environment variables, as a user's .env would. Yields its
     Maildir (one message per failure mail)."""
-    import json
     import mailbox
 
     from local_runner import mail_sink as sink
+    from local_runner.config import LocalConfig
     from local_runner.processes import stop
 
-    cfg = emulator.cfg
+    cfg = LocalConfig.isolated(tmp_path / "mail")
     sink.start(cfg)
     monkeypatch.setenv("AIRFLOW_CONN_SMTP_DEFAULT", json.dumps({
         "conn_type": "smtp", "host": "localhost", "port": cfg.smtp_port,
@@ -136,7 +136,6 @@ def mail_sink(emulator, monkeypatch):
 def slack_webhook(monkeypatch):
     """A stand-in for Slack's Incoming Webhooks on a free local port (Slack itself is out of reach
     here), with the slack_default connection pointing at it. Yields the JSON bodies posted to it."""
-    import json
     import threading
     from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 

@@ -32,6 +32,14 @@ def test_job_111_builds_the_project_and_keeps_artifacts_per_step(client):
     assert "2030-01-02,1,12.50" in export, export
     manifest = client.get(f"{V2}/runs/{run['id']}/artifacts/manifest.json", params={"step": 4}).json()
     assert manifest["metadata"]["dbt_schema_version"].startswith("https://schemas.getdbt.com/dbt/manifest/")
+    # dbt Cloud's special variables: the run details in every artifact's metadata.env, and to env_var().
+    assert results.json()["metadata"]["env"] == manifest["metadata"]["env"] == {
+        "DBT_CLOUD_PROJECT_ID": "70001", "DBT_CLOUD_JOB_ID": "111", "DBT_CLOUD_RUN_ID": str(run["id"]),
+        "DBT_CLOUD_RUN_REASON_CATEGORY": "other", "DBT_CLOUD_RUN_REASON": "engine test",
+    }
+    compiled = client.get(f"{V2}/runs/{run['id']}/artifacts/compiled/jaffle_shop/models/marts/customers.sql",
+                          params={"step": 4}).text
+    assert f"'{run['id']}' as loaded_by_run_id" in compiled, compiled
 
     # Without step: the last step that produced artifacts (docs generate), which has catalog.json.
     listed = client.get(f"{V2}/runs/{run['id']}/artifacts/").json()["data"]

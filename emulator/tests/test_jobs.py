@@ -97,12 +97,27 @@ def test_v3_accounts_environments_and_missing_slash(client):
 
 
 def test_a_run_of_an_api_job_runs_its_steps_with_its_variables(client):
-    step = """dbt compile --inline "select '{{ env_var('DBT_LABEL') }}' as label\""""
+    """Precedence as in dbt Cloud: project default < environment value < job override."""
+    step = ("""dbt compile --inline "select '{{ env_var('DBT_LABEL') }}' as label, """
+            """'{{ env_var('DBT_REGION') }}' as region, '{{ env_var('DBT_CLOUD_ENVIRONMENT_ID') }}' as environment\"""")
     job_id = client.post(f"{V2}/jobs/", json={**JOB, "environment_id": 80001, "execute_steps": [step]}).json()["data"]["id"]
-    client.post(f"{VARIABLES}/", json={"account_id": ACCOUNT, "project_id": 70001, "name": "DBT_LABEL", "type": "job",
-                                       "job_definition_id": job_id, "raw_value": "from-the-job-variable"})
+    scope = {"account_id": ACCOUNT, "project_id": 70001}
+    for body in ({"name": "DBT_LABEL", "type": "job", "job_definition_id": job_id, "raw_value": "from-the-job-variable"},
+                 {"name": "DBT_LABEL", "type": "project", "raw_value": "project-default"},
+                 {"name": "DBT_REGION", "type": "project", "raw_value": "project-default"},
+                 {"name": "DBT_REGION", "type": "environment", "environment_id": 80001, "raw_value": "eu-production"},
+                 {"name": "DBT_REGION", "type": "environment", "environment_id": 80002, "raw_value": "us-staging"}):
+        assert client.post(f"{VARIABLES}/", json={**scope, **body}).status_code == 200
     run = client.post(f"{V2}/jobs/{job_id}/run/", json={"cause": "variables"}).json()["data"]
     assert wait_for_run(client, run["id"])["status"] == 10
     steps = client.get(f"{V2}/runs/{run['id']}/", params={"include_related": "run_steps"}).json()["data"]["run_steps"]
     assert steps[-1]["name"] == f"Invoke dbt with `{step}`"
-    assert "select 'from-the-job-variable' as label" in steps[-1]["logs"]
+    assert "select 'from-the-job-variable' as label, 'eu-production' as region, '80001' as environment" in steps[-1]["logs"]
+
+    by_environment = client.get(f"{VARIABLES}/environment/").json()["data"]
+    assert by_environment["environments"] == ["project", "Production", "Staging"]
+    assert {name: {column: cell["value"] for column, cell in cells.items()}
+            for name, cells in by_environment["variables"].items()} == {
+        "DBT_LABEL": {"project": "project-default"},
+        "DBT_REGION": {"project": "project-default", "Production": "eu-production", "Staging": "us-staging"},
+    }

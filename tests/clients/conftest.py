@@ -11,24 +11,25 @@ from pathlib import Path
 
 import pytest
 
-from local_runner.emulator import EmulatorProcess
 from local_runner.install import client_venv
 from tests.e2e.dbt_cloud_api import DbtCloudApi
 from tests.environment import NO_EMULATOR_HERE, emulator_available
 
 
 @pytest.fixture(scope="module")
-def own_emulator() -> EmulatorProcess:
+def own_emulator(pytestconfig):
+    """An emulator of the module's own, started as the plugin starts its session one."""
     if not emulator_available():
         pytest.skip(NO_EMULATOR_HERE)
-    from local_runner.config import LocalConfig
+    from dbt_cloud_emulator.pytest_plugin import EmulatorServer, emulator_python
 
-    process = EmulatorProcess(LocalConfig.isolated(Path(tempfile.mkdtemp(prefix="emulator-clients-"))))
-    process.start(synthetic_seconds=300)
+    server = EmulatorServer(Path(tempfile.mkdtemp(prefix="emulator-clients-")) / "state",
+                            python=emulator_python(pytestconfig), synthetic_seconds=300)
+    server.start()
     try:
-        yield process
+        yield server
     finally:
-        process.stop()
+        server.stop()
 
 
 @pytest.fixture(scope="module")
@@ -57,6 +58,6 @@ class Client:
         return json.loads(self(*args).stdout)
 
 
-def client_env(emulator: EmulatorProcess, **extra: str) -> dict[str, str]:
+def client_env(emulator, **extra: str) -> dict[str, str]:
     return {**os.environ, "REQUESTS_CA_BUNDLE": str(emulator.trust_bundle), "SSL_CERT_FILE": str(emulator.trust_bundle),
             **extra}

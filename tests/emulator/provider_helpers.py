@@ -2,13 +2,11 @@
 
 from __future__ import annotations
 
-import json
 from typing import Any
 
 import requests
 from airflow.providers.dbt.cloud.hooks.dbt import DbtCloudHook
 
-from local_runner.demo_tenant import ACCOUNT_ID
 
 CHECK_INTERVAL = 1
 RUN_TIMEOUT = 600
@@ -36,5 +34,3 @@ def reset_job(emulator, job_id: int) -> None:
     response.raise_for_status()
 
 
-def connection_json(emulator, *, token: str) -> str:
-    return json.dumps({"conn_type": "dbt_cloud", "host": emulator.host, "login": str(ACCOUNT_ID), "password": token})

@@ -20,6 +20,7 @@ from airflow.providers.dbt.cloud.hooks.dbt import DbtCloudHook
 
 from local_runner import demo_tenant as tenant
 from tests.e2e.dbt_cloud_api import DbtCloudApi
+from tests.emulator_connection import provider_env
 from tests.reliability.emulator_control import start_spare_emulator
 
 pytestmark = pytest.mark.e2e
@@ -63,7 +64,7 @@ def test_each_built_model_is_an_output_with_its_parents_as_inputs(duckdb_typed_e
     (dags / "openlineage_dag.py").write_text(textwrap.dedent(DAG))
     events_file = tmp_path / "openlineage.jsonl"
     env = {
-        **os.environ, **emulator.provider_env(),
+        **os.environ, **provider_env(emulator),
         "AIRFLOW__CORE__DAGS_FOLDER": str(dags),
         "AIRFLOW__OPENLINEAGE__TRANSPORT": json.dumps({"type": "file", "log_file_path": str(events_file), "append": True}),
         "AIRFLOW__OPENLINEAGE__NAMESPACE": "clients-test",

@@ -15,13 +15,13 @@ from local_runner import demo_tenant as tenant
 from tests.emulator.provider_helpers import (
     CHECK_INTERVAL,
     RUN_TIMEOUT,
-    connection_json,
     flatten,
     hook,
     reset_job,
     results_by_node,
     run_with_steps,
 )
+from tests.emulator_connection import connection_json
 from tests.polling import ERROR, IN_PROGRESS, RUNNING, SUCCESS, wait_for_run_status
 
 pytestmark = pytest.mark.e2e

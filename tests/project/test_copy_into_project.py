@@ -20,6 +20,7 @@ from pathlib import Path
 import pytest
 
 from local_runner import demo_tenant as tenant
+from tests.emulator_connection import provider_env
 from tests.environment import ROOT
 from tests.polling import SUCCESS
 
@@ -68,7 +69,7 @@ def test_the_starter_dag_runs_in_a_bare_project_with_the_package_alone(emulator,
     home = tmp_path / "airflow-home"
     env = {key: value for key, value in os.environ.items()
            if not key.startswith(("AIRFLOW", "DBT_CLOUD_", "ASTRO_")) and key != "PYTHONPATH"}
-    env.update(emulator.provider_env())  # AIRFLOW_CONN_DBT_CLOUD_DEFAULT and the emulator's CA bundle
+    env.update(provider_env(emulator))  # AIRFLOW_CONN_DBT_CLOUD_DEFAULT and the emulator's CA bundle
     env.update({"AIRFLOW_HOME": str(home), "AIRFLOW__CORE__DAGS_FOLDER": str(project / "dags"),
                 "AIRFLOW__CORE__PLUGINS_FOLDER": str(project / "plugins"), "AIRFLOW__CORE__LOAD_EXAMPLES": "False",
                 "PYTHONPATH": str(project), "DBT_CLOUD_ACCOUNT_ID": str(tenant.ACCOUNT_ID),

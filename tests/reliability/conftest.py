@@ -10,14 +10,13 @@ import os
 
 import pytest
 
-from tests.reliability.emulator_control import EmulatorControl
 
 collect_ignore = [] if os.environ.get("RELIABILITY_SOAK") == "1" else ["soak"]
 
 
 @pytest.fixture
-def emulator_control(emulator) -> EmulatorControl:
+def emulator_control(emulator):
     """The emulator's /_emulator/ controls; faults are switched off again after the test."""
-    control = EmulatorControl(emulator)
+    control = emulator.control
     yield control
     control.set_faults(rate=0, drop_after_commit_rate=0)

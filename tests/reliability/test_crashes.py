@@ -14,7 +14,6 @@ import time
 
 import pytest
 
-from local_runner.emulator import is_healthy
 from local_runner import demo_tenant as tenant
 from tests.e2e.dag_runner import load_dag, run_dag
 from tests.polling import ERROR, RUNNING, wait_until
@@ -44,7 +43,7 @@ def test_emulator_killed_mid_run_fails_the_task_with_the_run_and_starts_no_other
         outcome = run_dag(dag)
     finally:
         killer.join()
-        if not is_healthy(emulator.cfg):
+        if not emulator.is_healthy():
             emulator.start()  # leave the session's emulator running whatever happened
 
     assert done == ["restarted"]

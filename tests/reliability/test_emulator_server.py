@@ -138,9 +138,7 @@ def test_query_parameters_never_cause_a_500(fuzz_target, params, path):
 
 
 def test_the_fuzzed_emulator_is_still_healthy(fuzz_target):
-    from local_runner.emulator import is_healthy
-
-    assert is_healthy(fuzz_target.cfg)
+    assert fuzz_target.is_healthy()
 
 
 @pytest.mark.parametrize("path", ["/deploy/12345/projects/70001/runs/42348271206564634624/",

@@ -30,14 +30,14 @@ RETRY_JOB = tenant.LATE_DATA_JOB_ID
 def test_dags_succeed_under_faults_with_exactly_one_run_per_task(dbt_cloud, emulator_control, dag_id):
     dag = load_dag(dag_id)
     before = run_ids(dbt_cloud, [BUILD_ALL])
-    injected_before = sum(emulator_control.injected().values())
+    injected_before = sum(emulator_control.faults()["injected"].values())
     emulator_control.set_faults(**FIFTH_OF_REQUESTS_FAIL, drop_after_commit_rate=0.5, seed=7)
 
     outcome = run_dag(dag)
 
     emulator_control.set_faults(rate=0, drop_after_commit_rate=0)
     assert outcome.state == "success"
-    assert sum(emulator_control.injected().values()) > injected_before, "no fault was injected: the test proves nothing"
+    assert sum(emulator_control.faults()["injected"].values()) > injected_before, "no fault was injected: the test proves nothing"
     runs = new_runs(dbt_cloud, [BUILD_ALL], before)
     assert runs_per_task(dag, outcome.dag_run, runs) == {task_id: 1 for task_id in triggering_tasks(dag)}
     assert {run["status"] for run in runs} == {10}
@@ -52,7 +52,7 @@ def test_a_trigger_whose_answer_is_lost_is_found_not_repeated(dbt_cloud, emulato
 
     outcome = run_dag(dag)
 
-    injected = emulator_control.injected()
+    injected = emulator_control.faults()["injected"]
     emulator_control.set_faults(drop_after_commit_rate=0)
     assert outcome.state == "success"
     assert injected.get("drop_after_commit", 0) >= 1
@@ -73,7 +73,7 @@ def test_a_rerun_whose_answer_is_lost_is_adopted_not_followed_by_a_fresh_run(dbt
 
     outcome = run_dag(dag)
 
-    injected = emulator_control.injected()
+    injected = emulator_control.faults()["injected"]
     emulator_control.set_faults(drop_after_commit_rate=0)
     assert outcome.state == "success"
     assert injected.get("drop_after_commit", 0) >= 2  # the first run's answer and the rerun's

@@ -12,9 +12,9 @@ from __future__ import annotations
 
 import time
 from dataclasses import dataclass
-from types import SimpleNamespace
 
 import pytest
+from dbt_cloud_emulator.pytest_plugin import EmulatorControl
 
 from local_runner import demo_tenant as tenant
 from tests.docker.airflow_rest import AirflowRest
@@ -22,7 +22,6 @@ from tests.docker.report import LINES as REPORT
 from tests.docker.stack import killed_leaving_nothing, running_project
 from tests.polling import ERROR, IN_PROGRESS, RUNNING, SUCCESS, wait_until
 from tests.reliability.dbt_runs import runs_of_task
-from tests.reliability.emulator_control import EmulatorControl
 
 SYNTHETIC = tenant.SYNTHETIC_JOB_ID
 SYNTHETIC_SECONDS = 3600  # far longer than the test: the runs end when released
@@ -50,7 +49,7 @@ def astro_project(base_images, tmp_path_factory):
 
 @pytest.fixture(scope="module")
 def emulator(dbt_cloud) -> EmulatorControl:
-    return EmulatorControl(SimpleNamespace(url=dbt_cloud.base, trust_bundle=dbt_cloud.session.verify))
+    return EmulatorControl(dbt_cloud.base, dbt_cloud.session.verify)
 
 
 @dataclass

@@ -43,6 +43,6 @@ def test_thirty_dag_runs_under_faults_all_succeed_with_one_run_per_task(dbt_clou
         counted = runs_per_task(dag, outcome.dag_run, runs)
         if outcome.state != "success" or counted != expected:
             problems.append(f"#{number} {dag_id}: {outcome.state}, runs per task {dict(counted)} != {expected}")
-    injected = emulator_control.injected()
+    injected = emulator_control.faults()["injected"]
     assert not problems, "\n".join(problems)
     assert injected.get("drop", 0) and injected.get("429", 0) and injected.get("drop_after_commit", 0), injected

@@ -17,6 +17,7 @@ import pytest
 from local_runner import demo_tenant as tenant
 from tests.e2e.dag_runner import load_dag, run_dag
 from tests.e2e.dbt_cloud_api import DbtCloudApi
+from tests.emulator_connection import connection_json
 from tests.environment import ROOT
 from tests.reliability.emulator_control import start_spare_emulator
 
@@ -63,7 +64,7 @@ def secret_emulator(emulator, tmp_path, monkeypatch):
     token = f"dbtc_secret_{secrets.token_hex(16)}"
     spare = start_spare_emulator(emulator, tmp_path / "secret", token=token,
                                  EXTRA_TOKENS=f"{tenant.ACCOUNT_ID}:{token}", SYNTHETIC_SECONDS="5")
-    monkeypatch.setenv("AIRFLOW_CONN_DBT_CLOUD_DEFAULT", spare.connection_json)
+    monkeypatch.setenv("AIRFLOW_CONN_DBT_CLOUD_DEFAULT", connection_json(spare))
     monkeypatch.setenv("LOCAL_WAREHOUSE_DIR", str(spare.warehouse_dir))
     try:
         yield spare

@@ -16,6 +16,8 @@ select
     customer_orders.first_order,
     customer_orders.most_recent_order,
     coalesce(customer_orders.number_of_orders, 0) as number_of_orders,
-    coalesce(customer_orders.customer_lifetime_value, 0) as customer_lifetime_value
+    coalesce(customer_orders.customer_lifetime_value, 0) as customer_lifetime_value,
+    -- dbt Cloud sets DBT_CLOUD_RUN_ID for every job run; a local `dbt build` has none.
+    '{{ env_var("DBT_CLOUD_RUN_ID", "manual") }}' as loaded_by_run_id
 from {{ ref('stg_customers') }} as customers
 left join customer_orders using (customer_id)

@@ -1,6 +1,7 @@
-"""v3 custom environment variables, as dbt-jobs-as-code uses them: the job view (list), create, update, delete.
+"""v3 custom environment variables, as dbt-jobs-as-code uses them: the job and environment views (lists),
+create, update, delete.
 
-Runs see them: project values, overridden by the job's own (engine: JobStore.variable_values).
+Runs see them: project values, overridden by the environment's, then by the job's own (JobStore.variable_values).
 """
 
 from __future__ import annotations
@@ -38,6 +39,24 @@ async def job_variables(request: Request, account_id: int, project_id: int) -> J
         if variable.type == "project" or (variable.type == "job" and variable.job_definition_id == job_id):
             data.setdefault(variable.name, {})[variable.type] = {"id": variable.id, "value": variable.value}
     return envelope.success(data, extra={})
+
+
+@route(router, "GET", BASE + "/environment/")
+async def environment_variables(request: Request, account_id: int, project_id: int) -> JSONResponse:
+    """{"environments": ["project", <environment names>], "variables": {name: {"project" | <environment name>: {id, value}}}}."""
+    state = authorize(request, account_id)
+    find_project(state, account_id, project_id)
+    environments = {e.id: e.name for e in state.tenant.environments.values() if e.project_id == project_id}
+    variables: dict[str, dict[str, Any]] = {}
+    for variable in state.jobs.variables(project_id):
+        if variable.type == "project":
+            column = "project"
+        elif variable.type == "environment" and variable.environment_id in environments:
+            column = environments[variable.environment_id]
+        else:
+            continue
+        variables.setdefault(variable.name, {})[column] = {"id": variable.id, "value": variable.value}
+    return envelope.success({"environments": ["project", *environments.values()], "variables": variables}, extra={})
 
 
 @route(router, "POST", BASE + "/")

@@ -1,9 +1,10 @@
-"""v2 runs: list (filters, ordering, pages), get (the pollers' hot path), cancel, retry, and artifacts
-per run step: the list, and the raw file (not an envelope)."""
+"""v2 runs: list (filters, ordering, pages), get (the pollers' hot path), cancel, retry and its failure details,
+one run step, and artifacts per run step: the list, and the raw file (not an envelope), also as a job's latest."""
 
 from __future__ import annotations
 
 import time
+from pathlib import Path
 from typing import Any
 
 from fastapi import APIRouter, Request
@@ -29,6 +30,7 @@ RUN_RELATED = (
 _RELATED_EMPTY_LISTS = ("run_steps", "run_retries")
 # Without include_related=debug_logs dbt Cloud truncates each step's debug logs to their last 1,000 lines.
 DEBUG_LOG_TAIL_LINES = 1000
+JOB_ARTIFACT_PAGE = 100  # runs searched at a time for a job's latest artifact
 MEDIA_TYPES = {".json": "application/json", ".sql": "text/plain", ".txt": "text/plain"}
 
 
@@ -93,11 +95,7 @@ async def cancel_run(request: Request, account_id: int, run_id: int) -> JSONResp
 async def retry_run(request: Request, account_id: int, run_id: int) -> JSONResponse:
     """Retry a failed run from its failed step: allowed for the job's latest run, as in dbt Cloud."""
     state = authorize(request, account_id)
-    run = find_run(state, account_id, run_id)
-    reason = state.engine.can_retry(run)
-    if reason is not None:
-        raise ApiError(400, f"Run {run.id} cannot be retried ({reason}): only a job's latest failed run, with the "
-                            "run results of its failed step, can be; trigger the job instead.")
+    run = _retryable_run(state, account_id, run_id)
     job = state.jobs.get(run.job_id)
     assert job is not None
     return envelope.success(one_run_json(state, state.engine.rerun(job), {"trigger", "job"}))
@@ -111,13 +109,39 @@ async def list_artifacts(request: Request, account_id: int, run_id: int) -> JSON
     return envelope.success(state.files.list_artifacts(run.id, step) if step else [])
 
 
+@route(router, "GET", "/api/v2/accounts/{account_id}/runs/{run_id}/retry/")
+async def retry_details(request: Request, account_id: int, run_id: int) -> JSONResponse:
+    """The failed step a retry would start from and the steps after it, which the failure skipped."""
+    state = authorize(request, account_id)
+    run = _retryable_run(state, account_id, run_id)
+    failed = next(step for step in state.store.steps_of([run.id])[run.id] if step.status == RunStatus.ERROR)
+    return envelope.success({"failed_step": failed.name,
+                             "skipped_steps": [step.name for step in run.plan[failed.index:]]})
+
+
+@route(router, "GET", "/api/v2/accounts/{account_id}/steps/{step_id}/")
+async def get_step(request: Request, account_id: int, step_id: int) -> JSONResponse:
+    """One run step by its id (the run's id * 100 + its index, as `run_steps` of a run show it)."""
+    state = authorize(request, account_id)
+    include = choice_list_param(request.query_params, "include_related", ("trigger", "job", "debug_logs"))
+    run = state.store.get_run(step_id // 100)
+    step = None
+    if run is not None and run.account_id == account_id:
+        step = next((step for step in state.store.steps_of([run.id])[run.id] if step.index == step_id % 100), None)
+    if run is None or step is None:
+        raise ApiError(404, f"Run step {step_id} not found in account {account_id}; a run's steps and their ids are in "
+                            f"GET /api/v2/accounts/{account_id}/runs/{{run_id}}/?include_related=run_steps.")
+    return envelope.success({
+        **run_step_json(state, run, step, "debug_logs" in include),
+        # fields of the spec's RunStepResponse the emulator has nothing for
+        "status_color": None, "run_step_command": None, "run_step_invocation": None,
+    })
+
+
 @router.get("/api/v2/accounts/{account_id}/runs/{run_id}/artifacts/{path:path}")
 async def get_artifact(request: Request, account_id: int, run_id: int, path: str) -> FileResponse:
     state = authorize(request, account_id)
-    try:
-        check_relative(path)
-    except UnsafeArtifactPath:
-        raise ApiError(400, f"Artifact path {path!r} must be relative to the run's target/ folder, without '..'.") from None
+    _check_artifact_path(path)
     run = find_run(state, account_id, run_id)
     step = _step_index(state, run, int_param(request.query_params, "step"))
     file = state.files.artifact(run.id, step, path) if step else None
@@ -127,6 +151,37 @@ async def get_artifact(request: Request, account_id: int, run_id: int, path: str
             404, f"Artifact {path!r} not found for run {run.id} ({where}); list this run's artifacts with "
             f"GET /api/v2/accounts/{account_id}/runs/{run.id}/artifacts/?step=N."
         )
+    return _artifact_response(file)
+
+
+@router.get("/api/v2/accounts/{account_id}/jobs/{job_id}/artifacts/{path:path}")
+async def get_job_artifact(request: Request, account_id: int, job_id: int, path: str) -> FileResponse:
+    """The artifact of the job's latest run that has it (from that run's last step with artifacts)."""
+    state = authorize(request, account_id)
+    _check_artifact_path(path)
+    job = jobs.find_job(state, account_id, job_id)
+    offset = 0
+    while True:
+        found, total = state.store.list_runs(account_id, RunFilter(job_id=job.id), "-id", JOB_ARTIFACT_PAGE, offset)
+        for run in found:
+            step = _step_index(state, run, None) if run.artifacts_saved else None
+            file = state.files.artifact(run.id, step, path) if step else None
+            if file is not None:
+                return _artifact_response(file)
+        offset += JOB_ARTIFACT_PAGE
+        if offset >= total:
+            raise ApiError(404, f"No run of job {job.id} has the artifact {path!r}; list a run's artifacts with "
+                                f"GET /api/v2/accounts/{account_id}/runs/{{run_id}}/artifacts/.")
+
+
+def _check_artifact_path(path: str) -> None:
+    try:
+        check_relative(path)
+    except UnsafeArtifactPath:
+        raise ApiError(400, f"Artifact path {path!r} must be relative to the run's target/ folder, without '..'.") from None
+
+
+def _artifact_response(file: Path) -> FileResponse:
     return FileResponse(file, media_type=MEDIA_TYPES.get(file.suffix, "application/octet-stream"))
 
 
@@ -139,6 +194,15 @@ def find_run(state: EmulatorState, account_id: int, run_id: int) -> Run:
         raise ApiError(
             404, f"Run {run_id} not found in account {account_id}; list runs with GET /api/v2/accounts/{account_id}/runs/."
         )
+    return run
+
+
+def _retryable_run(state: EmulatorState, account_id: int, run_id: int) -> Run:
+    run = find_run(state, account_id, run_id)
+    reason = state.engine.can_retry(run)
+    if reason is not None:
+        raise ApiError(400, f"Run {run.id} cannot be retried ({reason}): only a job's latest failed run, with the "
+                            "run results of its failed step, can be; trigger the job instead.")
     return run
 
 
@@ -192,19 +256,19 @@ def _related(state: EmulatorState, run: Run, include: set[str], steps: dict[int,
     if "environment" in include:
         related["environment"] = environment_view(state.tenant, state.tenant.environments[run.environment_id])
     if "run_steps" in include:
-        files = state.files
-        tail = None if "debug_logs" in include else DEBUG_LOG_TAIL_LINES
-        related["run_steps"] = [
-            step_json(
-                step,
-                logs=files.read_log(files.log_path(run.id, step.index)),
-                debug_logs=files.read_log(files.debug_log_path(run.id, step.index), tail),
-                log_path=str(files.log_path(run.id, step.index).relative_to(state.settings.state_dir)),
-                debug_log_path=str(files.debug_log_path(run.id, step.index).relative_to(state.settings.state_dir)),
-            )
-            for step in steps[run.id]
-        ]
+        related["run_steps"] = [run_step_json(state, run, step, "debug_logs" in include) for step in steps[run.id]]
     return related
+
+
+def run_step_json(state: EmulatorState, run: Run, step: RunStep, full_debug_logs: bool) -> dict[str, Any]:
+    files = state.files
+    return step_json(
+        step,
+        logs=files.read_log(files.log_path(run.id, step.index)),
+        debug_logs=files.read_log(files.debug_log_path(run.id, step.index), None if full_debug_logs else DEBUG_LOG_TAIL_LINES),
+        log_path=str(files.log_path(run.id, step.index).relative_to(state.settings.state_dir)),
+        debug_log_path=str(files.debug_log_path(run.id, step.index).relative_to(state.settings.state_dir)),
+    )
 
 
 def trigger_json(run: Run) -> dict[str, Any]:

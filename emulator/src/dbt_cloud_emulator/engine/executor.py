@@ -13,6 +13,7 @@ from typing import TYPE_CHECKING
 
 from dbt_cloud_emulator.engine import workspace as ws
 from dbt_cloud_emulator.engine.dbt_process import run_dbt
+from dbt_cloud_emulator.engine.special_variables import special_variables
 from dbt_cloud_emulator.engine.statuses import RunStatus
 from dbt_cloud_emulator.settings import Settings
 from dbt_cloud_emulator.store import JobStore, Run, RunFiles, RunStore
@@ -114,7 +115,8 @@ class RunExecutor:
             "DBT_PROFILES_DIR": str(workspace),
             "DBT_LOG_PATH": str(self._files.step_dir(run.id, index)),
             "WAREHOUSE_DIR": str(self._settings.warehouse_dir),
-            **self._jobs.variable_values(run.project_id, run.job_id),
+            **self._jobs.variable_values(run.project_id, run.environment_id, run.job_id),
+            **special_variables(run, self._tenant.environments[run.environment_id]),
             **scenario.dbt_environment(),
         }
         log_path = self._files.log_path(run.id, index)

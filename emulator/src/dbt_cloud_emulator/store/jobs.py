@@ -8,7 +8,7 @@ import time
 from typing import Any
 
 from dbt_cloud_emulator.store.records import EnvironmentVariable, Job
-from dbt_cloud_emulator.store.runs import record
+from dbt_cloud_emulator.store.runs import SQLITE_INTEGERS, record
 
 # Jobs created through the API get ids from here on; the tenant's own jobs keep the ids its file gives them.
 FIRST_CREATED_JOB_ID = 1001
@@ -62,6 +62,8 @@ class JobStore:
         self._db.execute("UPDATE jobs SET state = ?, updated_at = ? WHERE id = ?", (DELETED, time.time(), job_id))
 
     def get(self, job_id: int) -> Job | None:
+        if job_id not in SQLITE_INTEGERS:  # a path id SQLite cannot bind: no such job (found by fuzzing)
+            return None
         row = self._db.execute("SELECT * FROM jobs WHERE id = ?", (job_id,)).fetchone()
         return _job(row) if row else None
 
@@ -100,6 +102,8 @@ class JobStore:
         self._db.execute("DELETE FROM environment_variables WHERE id = ?", (variable_id,))
 
     def variable(self, variable_id: int) -> EnvironmentVariable | None:
+        if variable_id not in SQLITE_INTEGERS:
+            return None
         row = self._db.execute("SELECT * FROM environment_variables WHERE id = ?", (variable_id,)).fetchone()
         return record(EnvironmentVariable, row) if row else None
 
@@ -109,10 +113,12 @@ class JobStore:
         ).fetchall()
         return [record(EnvironmentVariable, row) for row in rows]
 
-    def variable_values(self, project_id: int, job_id: int) -> dict[str, str]:
-        """The custom environment variables a run of the job sees: project values, then the job's overrides."""
+    def variable_values(self, project_id: int, environment_id: int, job_id: int) -> dict[str, str]:
+        """The custom environment variables a run of the job sees, in dbt Cloud's order of precedence:
+        project defaults, then the environment's values, then the job's overrides."""
         variables = [v for v in self.variables(project_id) if v.value is not None]
         values = {v.name: v.value for v in variables if v.type == "project"}
+        values.update({v.name: v.value for v in variables if v.type == "environment" and v.environment_id == environment_id})
         values.update({v.name: v.value for v in variables if v.type == "job" and v.job_definition_id == job_id})
         return values
 

@@ -15,6 +15,7 @@ from dbt_cloud_emulator.control import routes as control_routes
 from dbt_cloud_emulator.control import run_page
 from dbt_cloud_emulator.engine import RunEngine
 from dbt_cloud_emulator.faults import FaultInjector, FaultMiddleware
+from dbt_cloud_emulator.rate_limit import RateLimiter, RateLimitMiddleware
 from dbt_cloud_emulator.request_log import RequestLogMiddleware, RequestStats
 from dbt_cloud_emulator.settings import Settings
 from dbt_cloud_emulator.state import EmulatorState
@@ -43,9 +44,11 @@ class EmulatorApp:
         )
         self.faults = FaultInjector(settings.faults)
         self.stats = RequestStats()
+        self.rate_limiter = RateLimiter(settings.rate_limit_per_minute, settings.rate_limit_cooldown_seconds)
         self.api = self._build_api()
         self.web = self._build_web()
-        self.asgi = RequestLogMiddleware(FaultMiddleware(self.api, self.faults), self.stats, self._route_template)
+        limited = RateLimitMiddleware(FaultMiddleware(self.api, self.faults), self.rate_limiter, self._account_of_token)
+        self.asgi = RequestLogMiddleware(limited, self.stats, self._route_template)
 
     async def __call__(self, scope: dict[str, Any], receive: Any, send: Any) -> None:
         await self.asgi(scope, receive, send)
@@ -67,6 +70,7 @@ class EmulatorApp:
         api.state.emulator = self.state
         api.state.faults = self.faults
         api.state.stats = self.stats
+        api.state.rate_limiter = self.rate_limiter
         install_error_handlers(api)
         modules = (accounts, projects, jobs, environment_variables, runs, control_routes, run_page)
         for module in modules:
@@ -83,6 +87,10 @@ class EmulatorApp:
         web.include_router(run_page.router)
         web.add_api_route("/_emulator/health", control_routes.health, methods=["GET"])
         return web
+
+    def _account_of_token(self, token: str) -> int | None:
+        account = self.state.tenant.account_for_token(token)
+        return account.id if account else None
 
     def _route_template(self, scope: dict[str, Any]) -> str | None:
         """The route a request would match; for requests a fault answered before routing."""

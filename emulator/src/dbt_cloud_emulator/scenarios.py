@@ -22,6 +22,7 @@ from dbt_cloud_emulator.store import RunStore
 from dbt_cloud_emulator.store.records import PlannedStep
 
 FAILED_ON_RELEASE = "Synthetic run ended in error on request (POST /_emulator/synthetic/release)."
+FAILED_AT_END = "Synthetic run ended in error as planned (POST /_emulator/synthetic/runs)."
 
 
 class _Release:
@@ -36,15 +37,21 @@ class SyntheticGate:
     def __init__(self) -> None:
         self._next = _Release()
         self._waiting: set[int] = set()
+        # Runs created by POST /_emulator/synthetic/runs: their own length, and whether they end in error.
+        self._planned: dict[int, tuple[float, bool]] = {}
+
+    def plan(self, run_id: int, seconds: float, fail: bool) -> None:
+        self._planned[run_id] = (seconds, fail)
 
     async def wait(self, run_id: int, seconds: float) -> str | None:
         """Wait out the synthetic step; the failure message if a release asked this run to fail, else None."""
         release = self._next  # a release swaps in a fresh one, so later runs wait their full time
+        seconds, fail_at_end = self._planned.pop(run_id, (seconds, False))
         self._waiting.add(run_id)
         try:
             await asyncio.wait_for(release.event.wait(), timeout=seconds)
         except TimeoutError:
-            return None
+            return FAILED_AT_END if fail_at_end else None
         finally:
             self._waiting.discard(run_id)
         return FAILED_ON_RELEASE if run_id in release.failing else None

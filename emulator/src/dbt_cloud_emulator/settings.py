@@ -54,6 +54,10 @@ class Settings:
     # secret one for tests that grep logs for it: the jobs.yaml tokens are public by design.
     extra_tokens: tuple[str, ...] = ()
     connection_type: str = "adapter"  # the `type` a project's connection reports: one of CONNECTION_TYPES
+    # dbt Cloud's Administrative API limit per account (rate_limit.py); 0 turns it off. dbt documents no
+    # cooldown: 0 admits requests again as soon as the last minute has room.
+    rate_limit_per_minute: int = 5000
+    rate_limit_cooldown_seconds: float = 0.0
     faults: FaultSettings = FaultSettings()
 
     @property
@@ -106,6 +110,9 @@ class Settings:
         if self.public_url and not self.public_url.startswith(("http://", "https://")):
             raise SettingsError(f"{ENV_PREFIX}PUBLIC_URL={self.public_url!r} must start with http:// or https://, "
                                 "e.g. http://localhost:8444.")
+        if self.rate_limit_per_minute < 0 or self.rate_limit_cooldown_seconds < 0:
+            raise SettingsError(f"{ENV_PREFIX}RATE_LIMIT_PER_MINUTE and {ENV_PREFIX}RATE_LIMIT_COOLDOWN_SECONDS must be "
+                                ">= 0 (0 turns the limit, or the cooldown, off).")
         if self.synthetic_seconds < 0:
             raise SettingsError(f"{ENV_PREFIX}SYNTHETIC_SECONDS must be >= 0, got {self.synthetic_seconds}.")
         if not (self.project_dir / "dbt_project.yml").is_file():

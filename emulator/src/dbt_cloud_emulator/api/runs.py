@@ -43,6 +43,7 @@ async def list_runs(request: Request, account_id: int) -> JSONResponse:
     order_by = order_by_param(query, ORDERABLE_RUN_COLUMNS)
     status = int_param(query, "status")
     status_in = int_list_param(query, "status__in")
+    pk, pk_in = int_param(query, "pk"), int_list_param(query, "pk__in")
     for code in [status, *(status_in or [])]:
         if code is not None and code not in STATUS_CODES:
             raise ApiError(400, f"Unknown run status {code}; run statuses are {', '.join(map(str, STATUS_CODES))}.")
@@ -51,6 +52,7 @@ async def list_runs(request: Request, account_id: int) -> JSONResponse:
         project_id=int_param(query, "project_id"),
         environment_id=int_param(query, "environment_id"),
         statuses=_combine(status, status_in),
+        ids=_combine(pk, pk_in),
     )
     found, total = state.store.list_runs(account_id, run_filter, order_by, page.limit, page.offset)
     page.check_within(total)
@@ -61,6 +63,8 @@ async def list_runs(request: Request, account_id: int) -> JSONResponse:
         "environment_id": run_filter.environment_id,
         "status": status,
         "status__in": status_in,
+        "pk": pk,
+        "pk__in": pk_in,
         "include_related": sorted(include) or None,
         "limit": page.limit,
         "offset": page.offset,
@@ -213,13 +217,13 @@ def _step_index(state: EmulatorState, run: Run, step: int | None) -> int | None:
     return with_artifacts[-1] if with_artifacts else None
 
 
-def _combine(status: int | None, status_in: list[int] | None) -> tuple[int, ...] | None:
-    """status and status__in both narrow the list: a run must satisfy each one given."""
-    if status is None:
-        return None if status_in is None else tuple(status_in)
-    if status_in is None:
-        return (status,)
-    return (status,) if status in status_in else ()
+def _combine(value: int | None, values: list[int] | None) -> tuple[int, ...] | None:
+    """`x` and `x__in` (status, pk) both narrow the list: a run must satisfy each one given."""
+    if value is None:
+        return None if values is None else tuple(values)
+    if values is None:
+        return (value,)
+    return (value,) if value in values else ()
 
 
 # wire shapes

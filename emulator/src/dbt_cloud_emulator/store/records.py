@@ -70,6 +70,7 @@ class RunFilter:
     project_id: int | None = None
     environment_id: int | None = None
     statuses: tuple[int, ...] | None = None
+    ids: tuple[int, ...] | None = None
 
 
 @dataclasses.dataclass(frozen=True)

@@ -175,9 +175,10 @@ def _where(account_id: int, run_filter: RunFilter) -> tuple[str, list[Any]]:
         if value is not None:
             clauses.append(f"{column} = ?")
             params.append(value)
-    if run_filter.statuses is not None:
-        clauses.append(f"status IN ({', '.join('?' for _ in run_filter.statuses) or 'NULL'})")
-        params.extend(run_filter.statuses)
+    for column, values in (("status", run_filter.statuses), ("id", run_filter.ids)):
+        if values is not None:
+            clauses.append(f"{column} IN ({', '.join('?' for _ in values) or 'NULL'})")
+            params.extend(values)
     return " AND ".join(clauses), params
 
 

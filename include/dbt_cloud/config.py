@@ -32,7 +32,7 @@ from dotenv import load_dotenv
 
 PROJECT_ROOT = Path(__file__).resolve().parents[2]  # include/dbt_cloud/config.py -> the project
 EMULATOR_HOSTS = frozenset({"localhost", "127.0.0.1", "dbt-cloud-emulator"})
-DEFAULT_CONN_ID = "dbt_cloud_default"
+_DEFAULT_CONN_ID = "dbt_cloud_default"
 EMULATOR_MODE_VARIABLE = "DBT_CLOUD_USE_EMULATOR"
 
 # The emulator's demo tenant (emulator/jobs.yaml): the defaults when the connection is the emulator's.
@@ -56,7 +56,7 @@ _JOB_ID_VARIABLES = {
 }
 
 # Where to find each value in dbt Cloud, for the error messages.
-WHERE_TO_FIND = {
+_WHERE_TO_FIND = {
     "DBT_CLOUD_ACCOUNT_ID": ("<account id>", "the number after /deploy/ in any dbt Cloud URL"),
     "DBT_CLOUD_PROJECT_ID": ("<project id>", "the number after /projects/ in a dbt Cloud URL of the project"),
     "DBT_CLOUD_ENVIRONMENT_ID": ("<environment id>", "the number after /environments/ in the environment's URL"),
@@ -68,10 +68,10 @@ WHERE_TO_FIND = {
 
 
 def _where_to_find(name: str) -> tuple[str, str]:
-    return WHERE_TO_FIND.get(name) or WHERE_TO_FIND["DBT_CLOUD_JOB_ID"]  # the other job ids: _JOB_ID_VARIABLES
+    return _WHERE_TO_FIND.get(name) or _WHERE_TO_FIND["DBT_CLOUD_JOB_ID"]  # the other job ids: _JOB_ID_VARIABLES
 
 
-def pinning_variable(identifier: str) -> str | None:
+def _pinning_variable(identifier: str) -> str | None:
     """The variable that pins the job with this identifier to an id, if the template names one."""
     return _JOB_ID_VARIABLES.get(identifier)
 
@@ -80,13 +80,13 @@ class DbtCloudSettingsError(ValueError):
     """A dbt Cloud setting is missing or malformed; the message names the variable and the fix."""
 
 
-def dotenv_path() -> Path:
+def _dotenv_path() -> Path:
     return Path(os.environ.get("ASTRO_DOTENV_PATH") or PROJECT_ROOT / ".env")
 
 
-def load_dotenv_file(path: Path | None = None) -> None:
+def _load_dotenv_file(path: Path | None = None) -> None:
     """Export `.env` into os.environ, keeping variables that are already set."""
-    load_dotenv(path or dotenv_path(), override=False)
+    load_dotenv(path or _dotenv_path(), override=False)
 
 
 class DbtCloudSettings:
@@ -97,11 +97,11 @@ class DbtCloudSettings:
 
     @property
     def conn_id(self) -> str:
-        conn_id = self._environ.get("DBT_CLOUD_CONN_ID", DEFAULT_CONN_ID).strip()
+        conn_id = self._environ.get("DBT_CLOUD_CONN_ID", _DEFAULT_CONN_ID).strip()
         if not conn_id:
             raise DbtCloudSettingsError(
                 "DBT_CLOUD_CONN_ID is set but empty: remove it from .env to use "
-                f"{DEFAULT_CONN_ID!r}, or set it to the id of your dbt Cloud connection."
+                f"{_DEFAULT_CONN_ID!r}, or set it to the id of your dbt Cloud connection."
             )
         return conn_id
 
@@ -220,5 +220,5 @@ class DbtCloudSettings:
         return int(value)
 
 
-load_dotenv_file()
+_load_dotenv_file()
 settings = DbtCloudSettings()

@@ -15,8 +15,8 @@ from include.dbt_cloud.config import (
     PROJECT_ROOT,
     DbtCloudSettings,
     DbtCloudSettingsError,
-    dotenv_path,
-    load_dotenv_file,
+    _dotenv_path,
+    _load_dotenv_file,
 )
 from include.dbt_cloud.job_lookup import identifier_of
 from local_runner import demo_tenant
@@ -208,7 +208,7 @@ def test_dotenv_fills_unset_variables_without_overriding_set_ones(tmp_path, monk
     monkeypatch.setenv("DBT_CLOUD_ACCOUNT_ID", "2")
     # load_dotenv writes os.environ; monkeypatch restores it after the test.
     monkeypatch.setattr(os, "environ", os.environ.copy())
-    load_dotenv_file(env_file)
+    _load_dotenv_file(env_file)
     settings = DbtCloudSettings()
     assert settings.job_id("build_all") == 777
     assert settings.account_id == 2
@@ -216,9 +216,9 @@ def test_dotenv_fills_unset_variables_without_overriding_set_ones(tmp_path, monk
 
 def test_dotenv_path_defaults_to_the_project_root_and_follows_astro_dotenv_path(monkeypatch, tmp_path):
     monkeypatch.delenv("ASTRO_DOTENV_PATH", raising=False)
-    assert dotenv_path() == PROJECT_ROOT / ".env"
+    assert _dotenv_path() == PROJECT_ROOT / ".env"
     monkeypatch.setenv("ASTRO_DOTENV_PATH", str(tmp_path / "custom.env"))
-    assert dotenv_path() == Path(tmp_path / "custom.env")
+    assert _dotenv_path() == Path(tmp_path / "custom.env")
 
 
 @pytest.mark.skipif(not emulator_available(), reason=NO_EMULATOR_HERE)  # reads the emulator's tenant

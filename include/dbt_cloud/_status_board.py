@@ -4,8 +4,9 @@ dbt Cloud allows 5,000 Administrative API requests a minute per account, shared 
 account. The provider's trigger reads each run on its own (one GET a run an interval), so a few
 hundred runs in flight lock the whole account out. Here every wait of one triggerer (event loop) on
 the same connection and account joins one board, which reads all their runs with the runs list
-(`pk__in`, 100 a page): ceil(runs / 100) requests a sweep. A request budget (the connection extra
-`status_requests_per_minute`, default 1,000: a fifth of the account's limit) stretches the sweep
+(`pk__in`, 100 a page): ceil(runs / 100) requests a sweep, one sweep every `status_poll_seconds` (a
+connection extra, default 2; the tasks' `check_interval` is for sync waits). A request budget (the
+extra `status_requests_per_minute`, default 1,000: a fifth of the account's limit) stretches the sweep
 instead of exceeding it, and a 429 pauses the board for every wait until dbt Cloud admits it again.
 """
 
@@ -23,6 +24,7 @@ from .hook import ResilientDbtCloudHook, retry_after_seconds, untrusted_certific
 
 _PAGE = 100  # dbt Cloud's largest page
 _BUDGET_PER_MINUTE = 1000
+_POLL_SECONDS = 2.0
 # dbt Cloud documents no cooldown and sends no Retry-After: probe with one request this often until admitted.
 _RATE_LIMITED_PROBE_SECONDS = 5.0
 _UNREACHABLE_SECONDS = 300.0  # transient errors (5xx, dropped connections) for this long fail the waits
@@ -49,21 +51,18 @@ class _StatusBoard:
         self._hook = ResilientDbtCloudHook(conn_id)
         self._account_id = account_id
         self._waiters: dict[int, set[asyncio.Future[dict[str, Any]]]] = {}
-        self._intervals: dict[asyncio.Future[dict[str, Any]], float] = {}
         self._poller: asyncio.Task[None] | None = None
         self.requests = 0  # status reads sent, for the bench and the tests
 
-    async def wait(self, run_id: int, interval: float) -> dict[str, Any]:
+    async def wait(self, run_id: int) -> dict[str, Any]:
         """The run, once it has ended (its status terminal); raises StatusUnreadableError."""
         future: asyncio.Future[dict[str, Any]] = asyncio.get_running_loop().create_future()
         self._waiters.setdefault(run_id, set()).add(future)
-        self._intervals[future] = interval
         if self._poller is None or self._poller.done():
             self._poller = asyncio.create_task(self._poll(), name=f"dbt-cloud-status-board-{self._key[1:]}")
         try:
             return await future
         finally:
-            self._intervals.pop(future, None)
             waiting = self._waiters.get(run_id, set())
             waiting.discard(future)
             if not waiting:
@@ -87,6 +86,7 @@ class _StatusBoard:
         connection = await self._hook._resolve_connection_async()
         account_id = self._account_id or int(connection.login)
         budget = float(connection.extra_dejson.get("status_requests_per_minute", _BUDGET_PER_MINUTE))
+        interval = float(connection.extra_dejson.get("status_poll_seconds", _POLL_SECONDS))
         url, _ = self._hook.get_request_url_params(tenant, f"{account_id}/runs/")
         failing_since: float | None = None
         while self._waiters:
@@ -108,7 +108,6 @@ class _StatusBoard:
                 if time.monotonic() - failing_since > _UNREACHABLE_SECONDS:
                     raise StatusUnreadableError(f"Cannot read run statuses from dbt Cloud at {tenant} for "
                                                 f"{_UNREACHABLE_SECONDS:.0f} s: {troubles[0][0]}")
-            interval = min(self._intervals.values(), default=1.0)
             next_sweep = started + max(interval, len(reads) * spacing)
             await asyncio.sleep(max(pause, next_sweep - time.monotonic()))
 

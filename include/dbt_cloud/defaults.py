@@ -13,10 +13,10 @@ DEFAULT_ARGS = {
     "dbt_cloud_conn_id": settings.conn_id,
     "account_id": settings.account_id,
     "owner": "data-platform",
-    # How often a waiting task looks at its run (the provider's default is 60 s). Deferred waits share
-    # one status read per 100 runs a sweep (the triggerer's status board), so 2 s costs the account
-    # little at any scale; a sync wait reads its own run: 30 requests a minute each (docs/guarantees.md).
-    "check_interval": 2,
+    # How often a sync wait reads its run (the provider's default is 60 s): 10 requests a minute per
+    # waiting task. Deferred waits ignore it: the triggerer's status board reads all their runs, 100
+    # a request, every 2 s (docs/guarantees.md, "dbt Cloud's rate limit").
+    "check_interval": 6,
     # The one retry policy of API calls, sync and deferrable alike (include/dbt_cloud/hook.py):
     # 8 attempts, backing off from 1 s; set hook_params on a task to change it there.
     "hook_params": dict(RETRY_POLICY),

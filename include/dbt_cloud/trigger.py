@@ -36,7 +36,8 @@ class ResilientDbtCloudRunJobTrigger(DbtCloudRunJobTrigger):
 
     :param cancel_on_kill: cancel the run when the task is stopped (mark failed, clear): for the task
         that started the run, not for a sensor that watches another task's run.
-    The other parameters are the provider's DbtCloudRunJobTrigger's.
+    The other parameters are the provider's DbtCloudRunJobTrigger's; `poll_interval` is unused: the
+    board sweeps every `status_poll_seconds` (the connection's extra, default 2 s).
     """
 
     def __init__(self, *args: Any, cancel_on_kill: bool = False, **kwargs: Any) -> None:
@@ -61,7 +62,7 @@ class ResilientDbtCloudRunJobTrigger(DbtCloudRunJobTrigger):
         deadline = min(self.end_time, self.execution_deadline or self.end_time)
         board = status_board(self.conn_id, self.account_id)
         try:
-            run = await asyncio.wait_for(board.wait(self.run_id, self.poll_interval), max(0.0, deadline - time.time()))
+            run = await asyncio.wait_for(board.wait(self.run_id), max(0.0, deadline - time.time()))
         except TimeoutError:
             if self.execution_deadline is not None and self.execution_deadline <= self.end_time:
                 yield self._event("timeout", f"Job run {self.run_id} has timed out.")

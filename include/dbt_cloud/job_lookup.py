@@ -42,8 +42,8 @@ def find_job(hook: DbtCloudHook, identifier: str, *, account_id: int | None, pro
     if not jobs:
         raise DbtCloudJobLookupError(
             f"No dbt Cloud job has [[{identifier}]] (its dbt-jobs-as-code identifier) in its name in {where}. "
-            f"Create the jobs of dbt_cloud_jobs.yml there with `make jobs-sync` (DBT_CLOUD_PROJECT_ID and "
-            f"DBT_CLOUD_ENVIRONMENT_ID in .env say where), or {pin}."
+            f"Create the job there with dbt-jobs-as-code (DBT_CLOUD_PROJECT_ID and DBT_CLOUD_ENVIRONMENT_ID say "
+            f"where; the docs' \"The template's jobs as code\"), or {pin}."
         )
     if len(jobs) > 1:
         found = ", ".join(f"{job['id']} ({job['name']!r}, environment {job['environment_id']})" for job in jobs)

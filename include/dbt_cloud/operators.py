@@ -50,7 +50,7 @@ from airflow.providers.dbt.cloud.triggers.dbt import DbtCloudRunJobTrigger
 from airflow.sdk.exceptions import AirflowFailException
 
 from .config import JOB_ID_VARIABLES, settings
-from .hook import DbtCloudUnreachable, ResilientDbtCloudHook, TransientDbtCloudError
+from .hook import DbtCloudUnreachableError, ResilientDbtCloudHook, TransientDbtCloudError
 from .job_lookup import find_job
 from .trigger import CancellingDbtCloudRunJobTrigger, VerifiedDbtCloudRunTrigger
 
@@ -59,7 +59,7 @@ if TYPE_CHECKING:
 
 MAX_CAUSE_LENGTH = 255  # dbt Cloud's limit on a run's cause
 RECENT_RUNS = 100  # how far back (runs of the job, newest first) an earlier try's run is looked for
-UNANSWERED = (TransientDbtCloudError, DbtCloudUnreachable)
+UNANSWERED = (TransientDbtCloudError, DbtCloudUnreachableError)
 FAILED = frozenset({DbtCloudJobRunStatus.ERROR.value, DbtCloudJobRunStatus.CANCELLED.value})
 IN_PROGRESS = frozenset(DbtCloudJobRunStatus.NON_TERMINAL_STATUSES.value)
 TERMINAL = DbtCloudJobRunStatus.TERMINAL_STATUSES.value

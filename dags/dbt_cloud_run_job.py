@@ -36,8 +36,7 @@ from include.dbt_cloud import DEFAULT_ARGS, ResilientDbtCloudRunJobOperator, set
 def dbt_cloud_run_job():
     ResilientDbtCloudRunJobOperator(
         task_id="run_dbt_cloud_job",
-        job_identifier="build_all",  # the job of dbt_cloud_jobs.yml, found when the task runs
-        job_id=settings.job_id,  # DBT_CLOUD_JOB_ID: None unless .env pins an id
+        job_id=settings.job_id("build_all"),  # the id .env pins, else the job tagged [[build_all]]
         check_interval=6,
         timeout=30 * 60,
     )

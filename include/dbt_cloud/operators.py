@@ -2,9 +2,9 @@
 
 `ResilientDbtCloudRunJobOperator` is `DbtCloudRunJobOperator` (same arguments, same XComs and
 "Monitor Job Run" link) plus:
-- `job_identifier`: with no `job_id`, the task finds its job when it runs by the job's
-  dbt-jobs-as-code identifier (`[[build_all]]` in its name), in `project_id` / `environment_id`
-  (default DBT_CLOUD_PROJECT_ID / DBT_CLOUD_ENVIRONMENT_ID; unset: the whole account): job_lookup.py.
+- `job_id` may also be a dbt-jobs-as-code tag, `"[[build_all]]"` (what `settings.job_id("build_all")`
+  gives when no variable pins an id): the task finds the one job carrying it when it runs, in
+  `project_id` / `environment_id` (unset: the whole account): job_lookup.py.
 - Transient API errors (429 after its Retry-After, 5xx, dropped connections, timeouts) are
   retried instead of failing the task (include/dbt_cloud/hook.py).
 - One dbt Cloud run per task, whatever happens to the task: the run's `cause` carries a key
@@ -21,11 +21,12 @@
   Clearing the task changes the key, so a cleared task runs dbt again; clearing other tasks
   of the DAG run does not.
 - Stopping the task cancels its run in every mode: execution_timeout and on_kill in the
-  provider; a deferred task marked failed or cleared through CancellingDbtCloudRunJobTrigger,
+  provider; a deferred task marked failed or cleared through ResilientDbtCloudRunJobTrigger's on_kill,
   or, if the triggerer had not started that trigger yet, through the listener in
   plugins/dbt_cloud_stopped_deferrals.py (mark failed or success) and, for a clear, through the
   next try, which cancels the runs of the task's earlier keys still in progress.
-- In deferrable mode the wait ends in error only if the run failed (include/dbt_cloud/trigger.py).
+- In deferrable mode the wait ends in error only if the run failed, and the waits of a triggerer share one
+  status poll per account (include/dbt_cloud/trigger.py).
 - Two timeouts, one model (docs/timeouts.md): `timeout` stops the waiting. If the run is still
   going then, the task fails at once, without retries (a retry would only wait on the same run
   again), naming the run, which keeps going in dbt Cloud. `execution_timeout` stops the task and
@@ -49,10 +50,10 @@ from airflow.providers.dbt.cloud.sensors.dbt import DbtCloudJobRunSensor
 from airflow.providers.dbt.cloud.triggers.dbt import DbtCloudRunJobTrigger
 from airflow.sdk.exceptions import AirflowFailException
 
-from .config import JOB_ID_VARIABLES, settings
+from .config import _pinning_variable, settings
 from .hook import DbtCloudUnreachableError, ResilientDbtCloudHook, TransientDbtCloudError
-from .job_lookup import find_job
-from .trigger import CancellingDbtCloudRunJobTrigger, VerifiedDbtCloudRunTrigger
+from .job_lookup import _IDENTIFIER_TAG, find_job
+from .trigger import ResilientDbtCloudRunJobTrigger
 
 if TYPE_CHECKING:
     from airflow.sdk import Context
@@ -112,7 +113,7 @@ def _cause(run: dict[str, Any]) -> str:
 class _ResilientDbtCloudTask:
     """What the operator and the sensor share: the retrying hook and the verifying trigger."""
 
-    trigger_class: type[VerifiedDbtCloudRunTrigger] = VerifiedDbtCloudRunTrigger
+    cancels_run_on_kill = False
 
     @cached_property
     def hook(self) -> ResilientDbtCloudHook:
@@ -120,34 +121,38 @@ class _ResilientDbtCloudTask:
         return ResilientDbtCloudHook(self.dbt_cloud_conn_id, **self.hook_params)
 
     def defer(self, *, trigger: Any, **kwargs: Any) -> None:
-        # Rows T1, T2: the provider's execute() defers on its own trigger class, so swap it here.
+        # Rows T1-T3: the provider's execute() defers on its own trigger class, so swap it here.
         if type(trigger) is DbtCloudRunJobTrigger:
-            trigger = self.trigger_class.from_trigger(trigger)
+            trigger = ResilientDbtCloudRunJobTrigger.from_trigger(trigger, cancel_on_kill=self.cancels_run_on_kill)
         super().defer(trigger=trigger, **kwargs)
 
 
 class ResilientDbtCloudRunJobOperator(_ResilientDbtCloudTask, DbtCloudRunJobOperator):
-    """DbtCloudRunJobOperator that never starts a second run for the same task (see the module doc)."""
+    """DbtCloudRunJobOperator that never starts a second run for the same task (see the module doc).
 
-    trigger_class = CancellingDbtCloudRunJobTrigger
+    :param job_id: as the provider's, or a jobs-as-code tag such as ``"[[build_all]]"``: the one active
+        job whose name carries it, found when the task runs.
+    :param project_id: where a tagged job is looked for (default DBT_CLOUD_PROJECT_ID; unset: any project).
+    :param environment_id: likewise (default DBT_CLOUD_ENVIRONMENT_ID; unset: any environment).
+    """
 
-    def __init__(self, *, job_identifier: str | None = None, project_id: int | None = None,
-                 environment_id: int | None = None, **kwargs: Any) -> None:
+    cancels_run_on_kill = True
+
+    def __init__(self, *, project_id: int | None = None, environment_id: int | None = None, **kwargs: Any) -> None:
         super().__init__(**kwargs)
-        self.job_identifier = job_identifier
         self.project_id = settings.project_id if project_id is None else project_id
         self.environment_id = settings.environment_id if environment_id is None else environment_id
 
     def _resolve_job_id(self) -> int:
         # Row J1: the provider finds a job by id, or by its exact project, environment and job names.
-        if self.job_id is not None or not self.job_identifier:
+        tag = _IDENTIFIER_TAG.fullmatch(self.job_id) if isinstance(self.job_id, str) else None
+        if tag is None:
             return super()._resolve_job_id()
-        variable = JOB_ID_VARIABLES.get(self.job_identifier)
-        pin = f"set {variable} in .env to the id of the job to run" if variable else "give the task a job_id"
-        job = find_job(self.hook, self.job_identifier, account_id=self.account_id, project_id=self.project_id,
+        identifier, variable = tag.group(1), _pinning_variable(tag.group(1))
+        pin = f"set {variable} in .env to the id of the job to run" if variable else "give the task a job id"
+        job = find_job(self.hook, identifier, account_id=self.account_id, project_id=self.project_id,
                        environment_id=self.environment_id, pin=pin)
-        self.log.info("dbt Cloud job %s %r has the identifier [[%s]]: running it", job["id"], job["name"],
-                      self.job_identifier)
+        self.log.info("dbt Cloud job %s %r has the identifier [[%s]]: running it", job["id"], job["name"], identifier)
         return job["id"]
 
     def _get_or_trigger_run(self, context: Context) -> tuple[int, str]:

@@ -35,14 +35,12 @@ from include.dbt_cloud import DEFAULT_ARGS, ResilientDbtCloudRunJobOperator, set
 def dbt_cloud_chained_jobs():
     build_all_models = ResilientDbtCloudRunJobOperator(
         task_id="build_all_models",
-        job_identifier="build_all",
-        job_id=settings.job_id,
+        job_id=settings.job_id("build_all"),  # the id .env pins, else the job tagged [[build_all]]
         reuse_existing_run=True,
     )
     publish_marts = ResilientDbtCloudRunJobOperator(
         task_id="publish_marts",
-        job_identifier="publish_marts",
-        job_id=settings.downstream_job_id,
+        job_id=settings.job_id("publish_marts"),  # the id .env pins, else the job tagged [[publish_marts]]
         reuse_existing_run=True,
     )
     build_all_models >> publish_marts

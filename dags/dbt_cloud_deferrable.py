@@ -42,15 +42,13 @@ from include.dbt_cloud import (
 def dbt_cloud_deferrable():
     ResilientDbtCloudRunJobOperator(
         task_id="run_job_deferrable",
-        job_identifier="build_all",
-        job_id=settings.job_id,
+        job_id=settings.job_id("build_all"),  # the id .env pins, else the job tagged [[build_all]]
         deferrable=True,
     )
 
     trigger_job = ResilientDbtCloudRunJobOperator(
         task_id="trigger_job",
-        job_identifier="build_all",
-        job_id=settings.job_id,
+        job_id=settings.job_id("build_all"),  # the id .env pins, else the job tagged [[build_all]]
         wait_for_termination=False,
     )
     ResilientDbtCloudJobRunSensor(

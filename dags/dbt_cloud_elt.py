@@ -76,8 +76,7 @@ def dbt_cloud_elt():
 
     transform_orders = ResilientDbtCloudRunJobOperator(
         task_id="transform_orders",
-        job_identifier="build_all",
-        job_id=settings.job_id,
+        job_id=settings.job_id("build_all"),  # the id .env pins, else the job tagged [[build_all]]
     )
 
     @task

@@ -11,7 +11,7 @@ names, or when the id is not known in advance. Each name must match exactly one 
 environment and job: the same job name in two environments is fine (the demo has "Build all
 models [[build_all]]" in Production and Staging), but two jobs with one name in one environment
 fail the task with a `DbtCloudResourceLookupError`. The other DAGs find their jobs by the
-jobs-as-code identifier alone (`job_identifier`), which survives a rename in dbt_cloud_jobs.yml.
+jobs-as-code tag alone (`job_id="[[build_all]]"`), which survives a rename in dbt_cloud_jobs.yml.
 
 Names: `DBT_CLOUD_PROJECT_NAME`, `DBT_CLOUD_ENVIRONMENT_NAME`, `DBT_CLOUD_JOB_NAME`.
 """

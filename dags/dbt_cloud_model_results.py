@@ -47,8 +47,7 @@ from include.dbt_cloud import (
 def dbt_cloud_model_results():
     build_models = ResilientDbtCloudRunJobOperator(
         task_id="build_models",
-        job_identifier="build_all",
-        job_id=settings.job_id,
+        job_id=settings.job_id("build_all"),  # the id .env pins, else the job tagged [[build_all]]
     )
 
     @task(trigger_rule=TriggerRule.ALL_DONE)

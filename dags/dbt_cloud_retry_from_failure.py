@@ -37,8 +37,7 @@ from include.dbt_cloud import DEFAULT_ARGS, ResilientDbtCloudRunJobOperator, set
 def dbt_cloud_retry_from_failure():
     ResilientDbtCloudRunJobOperator(
         task_id="build_with_late_data",
-        job_identifier="build_with_retry",
-        job_id=settings.retry_job_id,
+        job_id=settings.job_id("build_with_retry"),  # the id .env pins, else the job tagged [[build_with_retry]]
         retry_from_failure=True,
         retries=2,
         retry_delay=timedelta(seconds=30),

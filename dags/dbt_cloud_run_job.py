@@ -1,26 +1,19 @@
 """
 ### Run a dbt Cloud job and wait for it
 
-**What:** trigger one dbt Cloud job, wait until its run finishes, fail the task if the run fails.
-`ResilientDbtCloudRunJobOperator` is the provider's `DbtCloudRunJobOperator` (same arguments,
-XComs and **Monitor Job Run** link) that also rides out API faults and never runs the job twice
-for one task ([docs/guarantees.md](docs/guarantees.md)).
+**What:** trigger one dbt Cloud job, wait until its run finishes, fail the task if the run fails;
+the run's page is behind the task's **Monitor Job Run** link.
 
 **When:** whenever a dbt Cloud job must run at a point in an Airflow pipeline. Start here.
 
-**How:**
-- The job is `build_all` of `dbt_cloud_jobs.yml` (`make jobs-sync` creates it): the task finds it
-  when it runs, by the `[[build_all]]` in its name, in `DBT_CLOUD_PROJECT_ID` /
-  `DBT_CLOUD_ENVIRONMENT_ID` if set; `DBT_CLOUD_JOB_ID` pins an id instead. The account id and
-  connection come from `default_args` (`include/dbt_cloud/defaults.py`); with no `.env`, the bundled
-  emulator's demo job 111 runs.
-- `check_interval=6`: the run's status is read every 6 s (the provider's 60 s adds up to a minute
-  to every run; measured in bench/README.md).
-- `timeout=30 * 60`: stop waiting after 30 minutes (the provider's default is 7 days) and fail at
-  once, not retried; the run goes on in dbt Cloud, behind the link. `execution_timeout` (1 h, in
-  `default_args`) cancels the run instead, and a retry starts a new one: docs/timeouts.md.
-- A failed run's task log shows the failed step and dbt nodes. Copy this file and
-  `include/dbt_cloud/` into your project: README, "Use it in your own project".
+**How:** `default_args` set the connection and the account (`DBT_CLOUD_ACCOUNT_ID`); the task
+names its job (`DBT_CLOUD_JOB_ID`, or the job of dbt_cloud_jobs.yml tagged `[[build_all]]`, found
+when it runs). `check_interval=6` reads the status every 6 s (the provider's 60 s adds up to a
+minute to every run); `timeout=30 * 60` stops waiting after 30 minutes and fails at once, while
+the run goes on in dbt Cloud.
+
+What this template adds to the provider's `DbtCloudRunJobOperator`: it rides out dbt Cloud API
+faults and never runs the job twice for one task (docs/guarantees.md in this project).
 """
 
 from __future__ import annotations
@@ -43,8 +36,7 @@ from include.dbt_cloud import DEFAULT_ARGS, ResilientDbtCloudRunJobOperator, set
 def dbt_cloud_run_job():
     ResilientDbtCloudRunJobOperator(
         task_id="run_dbt_cloud_job",
-        job_identifier="build_all",  # the job of dbt_cloud_jobs.yml, found when the task runs
-        job_id=settings.job_id,  # DBT_CLOUD_JOB_ID: None unless .env pins an id
+        job_id=settings.job_id("build_all"),  # the id .env pins, else the job tagged [[build_all]]
         check_interval=6,
         timeout=30 * 60,
     )

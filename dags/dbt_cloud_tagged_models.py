@@ -34,8 +34,7 @@ def tagged_models_dag(tag: str, schedule: str) -> DAG:
     def build_tagged_models():
         ResilientDbtCloudRunJobOperator(
             task_id=f"build_{tag}_models",
-            job_identifier="build_tagged",
-            job_id=settings.tagged_job_id,
+            job_id=settings.job_id("build_tagged"),  # the id .env pins, else the job tagged [[build_tagged]]
             steps_override=[f"dbt build --select tag:{tag}"],
         )
 

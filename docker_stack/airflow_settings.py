@@ -3,6 +3,8 @@
 Mirrors astro-cli v1.45.0 settings/settings.go: a token from POST /auth/token (admin/admin), then
 pools, variables and connections, each POSTed and, on 409, PATCHed, with the fields the CLI sends
 (a connection's description is not sent; entries without conn_type or conn_uri are skipped).
+The one applier of the file: `make start` (local_runner/settings_file.py) hands it the checked
+file with its compose hosts made local, so both paths create and update alike.
 """
 
 from __future__ import annotations
@@ -72,7 +74,11 @@ def _connection_body(conn: dict) -> dict:
 
 def apply(settings_file: Path, base_url: str) -> list[str]:
     """Upsert the file's pools, variables and connections; returns what the CLI prints for each."""
-    section = (yaml.safe_load(settings_file.read_text()) or {}).get("airflow") or {}
+    return apply_section((yaml.safe_load(settings_file.read_text()) or {}).get("airflow") or {}, base_url)
+
+
+def apply_section(section: dict, base_url: str) -> list[str]:
+    """Upsert the pools, variables and connections of the file's `airflow:` mapping."""
     session = requests.Session()
     session.headers.update({"Authorization": f"Bearer {token(base_url)}", "Content-Type": "application/json"})
     api = f"{base_url}/api/v2"

@@ -53,14 +53,14 @@ def _preflight():
     from include.dbt_cloud.job_lookup import DbtCloudJobLookupError, find_job
 
     try:
-        account_id, job_id = settings.account_id, settings.job_id
+        account_id, job_id = settings.account_id, settings.job_id(JOB_IDENTIFIER)
         project_id, environment_id = settings.project_id, settings.environment_id
     except DbtCloudSettingsError as exc:
         raise DemoError(str(exc)) from None
     hook = DbtCloudHook(settings.conn_id)
     host = hook.get_connection(settings.conn_id).host or "cloud.getdbt.com"
     try:
-        if job_id is None:  # as the DAG's task does: the job of dbt_cloud_jobs.yml, by its identifier
+        if isinstance(job_id, str):  # as the DAG's task does: the job of dbt_cloud_jobs.yml, by its identifier
             job = find_job(hook, JOB_IDENTIFIER, account_id=account_id, project_id=project_id,
                            environment_id=environment_id, pin="set DBT_CLOUD_JOB_ID in .env to the id of the job to run")
         else:

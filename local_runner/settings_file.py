@@ -1,18 +1,17 @@
-"""airflow_settings.yaml: checked before anything starts, then upserted through the REST API.
-
-The Astro CLI applies the same file after `astro dev start`; this mirrors it for local mode:
-literal values (no ${VAR} interpolation), connections, variables and pools, create or update.
+"""airflow_settings.yaml: checked before anything starts, then applied through the REST API by the
+applier of the Astro path (docker_stack/airflow_settings.py: literal values, no ${VAR}
+interpolation; each entry created, or updated if it exists), with compose service hosts made local.
 """
 
 from __future__ import annotations
 
-import json
 from collections.abc import Mapping
 from dataclasses import dataclass
 from pathlib import Path
 
-import requests
 import yaml
+
+from docker_stack import airflow_settings
 
 
 SECTIONS = {
@@ -94,40 +93,15 @@ def local_address(host: str | None, port: int | None, service_ports: Mapping[str
     return "localhost", None if port is None else local_port
 
 
-def _upsert(session: requests.Session, base: str, collection: str, key: str, body: dict) -> str:
-    item = f"{base}/api/v2/{collection}/{requests.utils.quote(key, safe='')}"
-    resp = session.patch(item, json=body, timeout=15)
-    if resp.status_code == 404:
-        resp = session.post(f"{base}/api/v2/{collection}", json=body, timeout=15)
-        action = "created"
-    else:
-        action = "updated"
-    if not resp.ok:
-        raise SettingsError(f"Airflow refused {collection[:-1]} {key!r} from airflow_settings.yaml "
-                            f"({resp.status_code}): {resp.text[:300]}")
-    return action
-
-
-def apply(settings: AirflowSettings, session: requests.Session, base: str, service_ports: Mapping[str, int]) -> list[str]:
-    done = []
+def apply(settings: AirflowSettings, base: str, service_ports: Mapping[str, int]) -> list[str]:
+    """Apply the checked file as `astro dev start` does, its compose service hosts made local."""
+    connections = []
     for c in settings.connections:
-        extra = c.get("conn_extra")
-        host, port = local_address(c.get("conn_host"), None if c.get("conn_port") in (None, "") else int(c["conn_port"]),
-                                   service_ports)
-        body = {
-            "connection_id": c["conn_id"], "conn_type": c["conn_type"], "host": host, "port": port,
-            "schema": c.get("conn_schema"),
-            "login": None if c.get("conn_login") is None else str(c["conn_login"]),
-            "password": None if c.get("conn_password") is None else str(c["conn_password"]),
-            "extra": json.dumps(extra) if isinstance(extra, dict) else extra,
-            "description": c.get("conn_description"),
-        }
-        done.append(f"connection {c['conn_id']} {_upsert(session, base, 'connections', c['conn_id'], body)}")
-    for v in settings.variables:
-        body = {"key": v["variable_name"], "value": "" if v.get("variable_value") is None else str(v["variable_value"]),
-                "description": v.get("variable_description")}
-        done.append(f"variable {v['variable_name']} {_upsert(session, base, 'variables', v['variable_name'], body)}")
-    for p in settings.pools:
-        body = {"name": p["pool_name"], "slots": int(p["pool_slot"]), "description": p.get("pool_description")}
-        done.append(f"pool {p['pool_name']} {_upsert(session, base, 'pools', p['pool_name'], body)}")
-    return done
+        port = None if c.get("conn_port") in (None, "") else int(c["conn_port"])
+        host, port = local_address(c.get("conn_host"), port, service_ports)
+        connections.append({**c, "conn_host": host, "conn_port": port})
+    section = {"connections": connections, "variables": settings.variables, "pools": settings.pools}
+    try:
+        return airflow_settings.apply_section(section, base)
+    except airflow_settings.SettingsRejected as exc:
+        raise SettingsError(f"Airflow refused an entry of airflow_settings.yaml: {exc}") from None

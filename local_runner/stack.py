@@ -49,7 +49,7 @@ def start(cfg: LocalConfig) -> None:
                 started.append(comp)
         say(f"Waiting for {cfg.airflow_url}/api/v2/monitor/health to report healthy")
         airflow.wait_healthy(cfg, {c.name: running_pid(cfg, c) or 0 for c in airflow.components(cfg)})
-        for line in settings_file.apply(settings, airflow.api_session(cfg), cfg.airflow_url, cfg.service_ports):
+        for line in settings_file.apply(settings, cfg.airflow_url, cfg.service_ports):
             say(f"airflow_settings.yaml: {line}")
     except (StartError, settings_file.SettingsError) as exc:
         for comp in reversed(started):

@@ -8,13 +8,13 @@ from typing import Any, TypedDict
 from airflow.providers.dbt.cloud.hooks.dbt import DbtCloudHook, DbtCloudJobRunStatus
 
 # dbt result statuses that mean the node failed (run/build: error; test: fail; freshness: runtime error).
-FAILED_STATUSES = frozenset({"error", "fail", "runtime error"})
+_FAILED_STATUSES = frozenset({"error", "fail", "runtime error"})
 # dbt commands whose run_results.json reports what happened to the nodes. Not `dbt deps`, and not
 # `dbt docs generate`, whose results (the default artifact when a job generates docs, as the last
 # step) only say each node compiled.
-NODE_COMMANDS = frozenset({"build", "run", "test", "seed", "snapshot", "retry"})
-STEP_COMMAND = re.compile(r"`dbt (\w+)")  # run step names look like "Invoke dbt with `dbt build`"
-FINISHED_STEP = frozenset({DbtCloudJobRunStatus.SUCCESS.value, DbtCloudJobRunStatus.ERROR.value})
+_NODE_COMMANDS = frozenset({"build", "run", "test", "seed", "snapshot", "retry"})
+_STEP_COMMAND = re.compile(r"`dbt (\w+)")  # run step names look like "Invoke dbt with `dbt build`"
+_FINISHED_STEP = frozenset({DbtCloudJobRunStatus.SUCCESS.value, DbtCloudJobRunStatus.ERROR.value})
 
 
 class ModelOutcome(TypedDict):
@@ -28,7 +28,7 @@ class ModelOutcome(TypedDict):
     run_url: str
 
 
-def get_artifact(
+def _get_artifact(
     hook: DbtCloudHook, run_id: int, path: str, *, account_id: int | None = None, step: int | None = None
 ) -> dict[str, Any]:
     """One JSON artifact of a run; `step` is the 1-based run step (dbt Cloud defaults to the last)."""
@@ -46,18 +46,18 @@ def node_results(hook: DbtCloudHook, run_id: int, *, account_id: int | None = No
     results: dict[str, dict[str, Any]] = {}
     manifest: dict[str, Any] = {"nodes": {}}
     for step in run.get("run_steps") or []:
-        command = STEP_COMMAND.search(step["name"])
-        if not command or command.group(1) not in NODE_COMMANDS or step["status"] not in FINISHED_STEP:
+        command = _STEP_COMMAND.search(step["name"])
+        if not command or command.group(1) not in _NODE_COMMANDS or step["status"] not in _FINISHED_STEP:
             continue
-        step_results = get_artifact(hook, run_id, "run_results.json", account_id=account_id, step=step["index"])
+        step_results = _get_artifact(hook, run_id, "run_results.json", account_id=account_id, step=step["index"])
         results.update((result["unique_id"], result) for result in step_results["results"])
-        manifest = get_artifact(hook, run_id, "manifest.json", account_id=account_id, step=step["index"])
+        manifest = _get_artifact(hook, run_id, "manifest.json", account_id=account_id, step=step["index"])
     return {"results": list(results.values())}, manifest
 
 
-def failed_nodes(run_results: dict[str, Any]) -> list[dict[str, Any]]:
+def _failed_nodes(run_results: dict[str, Any]) -> list[dict[str, Any]]:
     """The results (models, tests, snapshots, ...) that failed in a run_results.json."""
-    return [result for result in run_results["results"] if result["status"] in FAILED_STATUSES]
+    return [result for result in run_results["results"] if result["status"] in _FAILED_STATUSES]
 
 
 def model_outcomes(run_results: dict[str, Any], manifest: dict[str, Any], run_url: str) -> list[ModelOutcome]:

@@ -20,24 +20,24 @@ from airflow.providers.dbt.cloud.hooks.dbt import DbtCloudJobRunStatus
 from airflow.sdk import BaseHook, Variable
 from airflow.sdk.exceptions import AirflowException, AirflowNotFoundException
 
-from .artifacts import failed_nodes, get_artifact
+from .artifacts import _failed_nodes, _get_artifact
 from .hook import ResilientDbtCloudHook
 
 if TYPE_CHECKING:
     from airflow.sdk import Context
 
-log = logging.getLogger(__name__)
+_logger = logging.getLogger(__name__)
 
 # Who gets the failure mail: comma-separated addresses in this Airflow Variable (airflow_settings.yaml
 # sets it for the local mail sink; set AIRFLOW_VAR_DBT_CLOUD_ALERT_EMAIL, or the Variable, elsewhere).
-ALERT_EMAIL_VARIABLE = "dbt_cloud_alert_email"
-SMTP_CONN_ID = "smtp_default"
+_ALERT_EMAIL_VARIABLE = "dbt_cloud_alert_email"
+_SMTP_CONN_ID = "smtp_default"
 # A Slack Incoming Webhook connection (type slackwebhook); when it exists, failures are posted there too.
-SLACK_CONN_ID = "slack_default"
+_SLACK_CONN_ID = "slack_default"
 
 
 @dataclasses.dataclass(frozen=True)
-class RunFailure:
+class _RunFailure:
     """A failed dbt Cloud run as a person acts on it: where to look, and which dbt nodes broke."""
 
     run_id: int
@@ -49,7 +49,7 @@ class RunFailure:
         return [f"dbt node {node['unique_id']}: {node['status']}: {node.get('message')}" for node in self.nodes]
 
 
-def find_run_failure(context: Context) -> RunFailure | None:
+def _find_run_failure(context: Context) -> _RunFailure | None:
     """The failed run of a DbtCloudRunJobOperator or DbtCloudJobRunSensor task (both keep its id in
     `run_id`); None for other tasks and for dbt Cloud tasks that failed before a run started."""
     task = context["task"]
@@ -64,23 +64,23 @@ def find_run_failure(context: Context) -> RunFailure | None:
         if step["status"] != DbtCloudJobRunStatus.ERROR.value:
             continue
         try:
-            run_results = get_artifact(hook, run_id, "run_results.json", account_id=account_id, step=step["index"])
+            run_results = _get_artifact(hook, run_id, "run_results.json", account_id=account_id, step=step["index"])
         except AirflowException as error:  # e.g. the step failed before dbt wrote run_results.json
-            log.warning("No run_results.json for step %s of run %s (%s)", step["index"], run_id, error)
+            _logger.warning("No run_results.json for step %s of run %s (%s)", step["index"], run_id, error)
             continue
-        nodes.extend(failed_nodes(run_results))
-    return RunFailure(run_id=run_id, status=run["status_humanized"], href=run["href"], nodes=tuple(nodes))
+        nodes.extend(_failed_nodes(run_results))
+    return _RunFailure(run_id=run_id, status=run["status_humanized"], href=run["href"], nodes=tuple(nodes))
 
 
-def _log(failure: RunFailure) -> None:
-    log.error("dbt Cloud run %s is %s: %s", failure.run_id, failure.status, failure.href)
+def _log(failure: _RunFailure) -> None:
+    _logger.error("dbt Cloud run %s is %s: %s", failure.run_id, failure.status, failure.href)
     for line in failure.node_lines():
-        log.error("%s", line)
+        _logger.error("%s", line)
 
 
 def report_dbt_cloud_failure(context: Context) -> None:
     """Log the failed run's link and failing dbt nodes (for on_retry_callback: no message is sent)."""
-    failure = find_run_failure(context)
+    failure = _find_run_failure(context)
     if failure is not None:
         _log(failure)
 
@@ -91,15 +91,15 @@ class DbtCloudFailureNotifier(BaseNotifier):
     `smtp_conn_id`), and a Slack message when the connection `slack_conn_id` exists
     (SlackWebhookNotifier). A channel that fails is logged and does not stop the other."""
 
-    def __init__(self, *, smtp_conn_id: str = SMTP_CONN_ID, alert_email_variable: str = ALERT_EMAIL_VARIABLE,
-                 slack_conn_id: str = SLACK_CONN_ID) -> None:
+    def __init__(self, *, smtp_conn_id: str = _SMTP_CONN_ID, alert_email_variable: str = _ALERT_EMAIL_VARIABLE,
+                 slack_conn_id: str = _SLACK_CONN_ID) -> None:
         super().__init__()
         self.smtp_conn_id = smtp_conn_id
         self.alert_email_variable = alert_email_variable
         self.slack_conn_id = slack_conn_id
 
     def notify(self, context: Context) -> None:
-        failure = find_run_failure(context)
+        failure = _find_run_failure(context)
         if failure is None:
             return
         _log(failure)
@@ -109,14 +109,14 @@ class DbtCloudFailureNotifier(BaseNotifier):
             try:
                 channel(context, headline, failure)
             except Exception:  # one channel down must not silence the other
-                log.exception("Could not send the failure notification through %s", channel.__name__.lstrip("_"))
+                _logger.exception("Could not send the failure notification through %s", channel.__name__.lstrip("_"))
 
-    def _mail(self, context: Context, headline: str, failure: RunFailure) -> None:
+    def _mail(self, context: Context, headline: str, failure: _RunFailure) -> None:
         from airflow.providers.smtp.notifications.smtp import SmtpNotifier
 
         recipients = Variable.get(self.alert_email_variable, default=None)
         if not recipients:
-            log.info("No failure mail sent: set the Airflow Variable %s (e.g. AIRFLOW_VAR_%s=you@example.com).",
+            _logger.info("No failure mail sent: set the Airflow Variable %s (e.g. AIRFLOW_VAR_%s=you@example.com).",
                      self.alert_email_variable, self.alert_email_variable.upper())
             return
         ti = context["ti"]
@@ -130,9 +130,9 @@ class DbtCloudFailureNotifier(BaseNotifier):
         SmtpNotifier(to=[address.strip() for address in recipients.split(",") if address.strip()],
                      subject=headline.encode("ascii", "replace").decode(), html_content=body,
                      smtp_conn_id=self.smtp_conn_id, mime_charset="us-ascii").notify(context)
-        log.info("Failure mail for run %s sent to %s.", failure.run_id, recipients)
+        _logger.info("Failure mail for run %s sent to %s.", failure.run_id, recipients)
 
-    def _slack(self, context: Context, headline: str, failure: RunFailure) -> None:
+    def _slack(self, context: Context, headline: str, failure: _RunFailure) -> None:
         try:
             BaseHook.get_connection(self.slack_conn_id)
         except AirflowNotFoundException:
@@ -145,4 +145,4 @@ class DbtCloudFailureNotifier(BaseNotifier):
         text = "\n".join([f"*{escaped(headline)}*", f"<{failure.href}|Open run {failure.run_id}>",
                           *(f"• {escaped(line)}" for line in failure.node_lines())])
         SlackWebhookNotifier(slack_webhook_conn_id=self.slack_conn_id, text=text).notify(context)
-        log.info("Failure message for run %s posted to Slack (connection %s).", failure.run_id, self.slack_conn_id)
+        _logger.info("Failure message for run %s posted to Slack (connection %s).", failure.run_id, self.slack_conn_id)

@@ -4,10 +4,9 @@
 /dev/null) is loaded first without overriding anything already set: Astro passes `.env` to its
 containers itself, plain `python` and pytest do not.
 
-The job ids are optional: unset, a task finds its job when it runs, by the job's identifier in
-dbt_cloud_jobs.yml (`[[build_all]]` in the job's name, as `make jobs-sync` names it), in
-DBT_CLOUD_PROJECT_ID / DBT_CLOUD_ENVIRONMENT_ID if set (include/dbt_cloud/job_lookup.py). Set, an
-id wins.
+The job ids are optional: `settings.job_id("build_all")` is the id its variable pins, or unset
+the tag `[[build_all]]`, by which the operator finds the job of dbt_cloud_jobs.yml when the task
+runs, in DBT_CLOUD_PROJECT_ID / DBT_CLOUD_ENVIRONMENT_ID if set (job_lookup.py).
 
 Emulator mode is explicit: unset variables fall back to the bundled emulator's demo tenant only
 with DBT_CLOUD_USE_EMULATOR=true, which `make start` (local_runner, from airflow_settings.yaml's
@@ -33,7 +32,7 @@ from dotenv import load_dotenv
 
 PROJECT_ROOT = Path(__file__).resolve().parents[2]  # include/dbt_cloud/config.py -> the project
 EMULATOR_HOSTS = frozenset({"localhost", "127.0.0.1", "dbt-cloud-emulator"})
-DEFAULT_CONN_ID = "dbt_cloud_default"
+_DEFAULT_CONN_ID = "dbt_cloud_default"
 EMULATOR_MODE_VARIABLE = "DBT_CLOUD_USE_EMULATOR"
 
 # The emulator's demo tenant (emulator/jobs.yaml): the defaults when the connection is the emulator's.
@@ -47,8 +46,9 @@ EMULATOR_DEFAULTS = {
     "DBT_CLOUD_JOB_NAME": "Build all models [[build_all]]",
 }
 
-# The variable that pins each job of dbt_cloud_jobs.yml to an id, by the job's identifier.
-JOB_ID_VARIABLES = {
+# The variable that pins each job of dbt_cloud_jobs.yml to an id, by the job's identifier: the one
+# place that names them.
+_JOB_ID_VARIABLES = {
     "build_all": "DBT_CLOUD_JOB_ID",
     "build_tagged": "DBT_CLOUD_TAGGED_JOB_ID",
     "build_with_retry": "DBT_CLOUD_RETRY_JOB_ID",
@@ -56,40 +56,37 @@ JOB_ID_VARIABLES = {
 }
 
 # Where to find each value in dbt Cloud, for the error messages.
-WHERE_TO_FIND = {
+_WHERE_TO_FIND = {
     "DBT_CLOUD_ACCOUNT_ID": ("<account id>", "the number after /deploy/ in any dbt Cloud URL"),
     "DBT_CLOUD_PROJECT_ID": ("<project id>", "the number after /projects/ in a dbt Cloud URL of the project"),
     "DBT_CLOUD_ENVIRONMENT_ID": ("<environment id>", "the number after /environments/ in the environment's URL"),
     "DBT_CLOUD_JOB_ID": ("<job id>", "the number after /jobs/ in the job's URL in dbt Cloud"),
-    "DBT_CLOUD_TAGGED_JOB_ID": (
-        "<job id>",
-        "the number after /jobs/ in the URL of the job whose steps the hourly/daily DAGs override",
-    ),
-    "DBT_CLOUD_RETRY_JOB_ID": (
-        "<job id>",
-        "the number after /jobs/ in the URL of the job to rerun from the point of failure",
-    ),
-    "DBT_CLOUD_DOWNSTREAM_JOB_ID": (
-        "<job id>",
-        "the number after /jobs/ in the URL of the job that runs after DBT_CLOUD_JOB_ID",
-    ),
     "DBT_CLOUD_PROJECT_NAME": ("<project name>", "the project's name exactly as dbt Cloud shows it"),
     "DBT_CLOUD_ENVIRONMENT_NAME": ("<environment name>", "the environment's name exactly as dbt Cloud shows it"),
     "DBT_CLOUD_JOB_NAME": ("<job name>", "the job's name exactly as dbt Cloud shows it"),
 }
 
 
+def _where_to_find(name: str) -> tuple[str, str]:
+    return _WHERE_TO_FIND.get(name) or _WHERE_TO_FIND["DBT_CLOUD_JOB_ID"]  # the other job ids: _JOB_ID_VARIABLES
+
+
+def _pinning_variable(identifier: str) -> str | None:
+    """The variable that pins the job with this identifier to an id, if the template names one."""
+    return _JOB_ID_VARIABLES.get(identifier)
+
+
 class DbtCloudSettingsError(ValueError):
     """A dbt Cloud setting is missing or malformed; the message names the variable and the fix."""
 
 
-def dotenv_path() -> Path:
+def _dotenv_path() -> Path:
     return Path(os.environ.get("ASTRO_DOTENV_PATH") or PROJECT_ROOT / ".env")
 
 
-def load_dotenv_file(path: Path | None = None) -> None:
+def _load_dotenv_file(path: Path | None = None) -> None:
     """Export `.env` into os.environ, keeping variables that are already set."""
-    load_dotenv(path or dotenv_path(), override=False)
+    load_dotenv(path or _dotenv_path(), override=False)
 
 
 class DbtCloudSettings:
@@ -100,11 +97,11 @@ class DbtCloudSettings:
 
     @property
     def conn_id(self) -> str:
-        conn_id = self._environ.get("DBT_CLOUD_CONN_ID", DEFAULT_CONN_ID).strip()
+        conn_id = self._environ.get("DBT_CLOUD_CONN_ID", _DEFAULT_CONN_ID).strip()
         if not conn_id:
             raise DbtCloudSettingsError(
                 "DBT_CLOUD_CONN_ID is set but empty: remove it from .env to use "
-                f"{DEFAULT_CONN_ID!r}, or set it to the id of your dbt Cloud connection."
+                f"{_DEFAULT_CONN_ID!r}, or set it to the id of your dbt Cloud connection."
             )
         return conn_id
 
@@ -169,22 +166,11 @@ class DbtCloudSettings:
     def environment_id(self) -> int | None:
         return self._optional_id("DBT_CLOUD_ENVIRONMENT_ID")
 
-    @property
-    def job_id(self) -> int | None:
-        """The id pinned for the build_all job; None: the task finds it by identifier."""
-        return self._optional_id("DBT_CLOUD_JOB_ID")
-
-    @property
-    def tagged_job_id(self) -> int | None:
-        return self._optional_id("DBT_CLOUD_TAGGED_JOB_ID")
-
-    @property
-    def retry_job_id(self) -> int | None:
-        return self._optional_id("DBT_CLOUD_RETRY_JOB_ID")
-
-    @property
-    def downstream_job_id(self) -> int | None:
-        return self._optional_id("DBT_CLOUD_DOWNSTREAM_JOB_ID")
+    def job_id(self, identifier: str) -> int | str:
+        """The id pinned for the job of dbt_cloud_jobs.yml with this identifier, or `[[identifier]]`: the
+        operator then finds the job carrying that tag when the task runs."""
+        pinned = self._optional_id(_JOB_ID_VARIABLES[identifier])
+        return f"[[{identifier}]]" if pinned is None else pinned
 
     @property
     def project_name(self) -> str:
@@ -199,7 +185,7 @@ class DbtCloudSettings:
         return self._required("DBT_CLOUD_JOB_NAME")
 
     def _required(self, name: str) -> str:
-        placeholder, where = WHERE_TO_FIND[name]
+        placeholder, where = _where_to_find(name)
         fix = f"set {name}={placeholder} in .env ({where})"
         raw = self._environ.get(name)
         if raw is None:
@@ -226,7 +212,7 @@ class DbtCloudSettings:
     def _positive_int(self, name: str) -> int:
         value = self._required(name)
         if not value.isdigit() or int(value) == 0:
-            placeholder, where = WHERE_TO_FIND[name]
+            placeholder, where = _where_to_find(name)
             raise DbtCloudSettingsError(
                 f"{name}={value!r} is not a dbt Cloud id (a positive whole number): "
                 f"set {name}={placeholder} in .env ({where})."
@@ -234,5 +220,5 @@ class DbtCloudSettings:
         return int(value)
 
 
-load_dotenv_file()
+_load_dotenv_file()
 settings = DbtCloudSettings()

@@ -42,18 +42,18 @@ class TransientDbtCloudError(AirflowException):
         self.response = response
 
 
-class DbtCloudRequestRefused(AirflowFailException):
+class DbtCloudRequestRefusedError(AirflowFailException):
     """dbt Cloud refused the request (4xx): retrying cannot help, so the task fails without retries.
 
     The message starts with the provider's `<code>:<reason>`, then dbt Cloud's own message and the fix.
     """
 
 
-class DbtCloudUnreachable(AirflowException):
+class DbtCloudUnreachableError(AirflowException):
     """No answer from dbt Cloud (connection refused or dropped, timeout), even after retries."""
 
 
-class DbtCloudCertificateUntrusted(AirflowFailException):
+class DbtCloudCertificateUntrustedError(AirflowFailException):
     """dbt Cloud's TLS certificate did not verify: no request was sent, and retrying cannot help."""
 
 
@@ -77,12 +77,10 @@ def untrusted_certificate_message(host: str, error: Exception) -> str:
     """What to do about a certificate that did not verify (`error`: ssl's, as requests or aiohttp wrap it)."""
     return (
         f"Could not verify the TLS certificate of dbt Cloud at https://{host}/ ({getattr(error, 'verify_message', None) or error}): "
-        "this Airflow process does not trust the certificate it presented, so no request was sent. "
-        "If that is the bundled emulator, point REQUESTS_CA_BUNDLE (the sync hook) and SSL_CERT_FILE (the "
-        "triggerer) at its trust bundle: `make start` sets both to .state/emulator/tls/trust-bundle.pem, and "
-        "docker-compose.override.yml sets them to /usr/local/share/dbt-cloud-emulator-tls/trust-bundle.pem in "
-        "the Airflow containers. Real dbt Cloud needs only the public CAs, so there it is usually a proxy that "
-        "inspects TLS: point both variables at a bundle of the public CAs plus that proxy's CA."
+        "this Airflow process does not trust the certificate it presented, so no request was sent. Point "
+        "REQUESTS_CA_BUNDLE (the sync hook) and SSL_CERT_FILE (the triggerer) at a CA bundle that trusts it. "
+        "Real dbt Cloud needs only the public CAs, so there it is usually a proxy that inspects TLS: point "
+        "both variables at a bundle of the public CAs plus that proxy's CA (the docs' \"Troubleshooting\")."
     )
 
 
@@ -160,7 +158,7 @@ class ResilientDbtCloudHook(DbtCloudHook):
             raise TransientDbtCloudError(response)
         if 400 <= response.status_code < 500:
             path = response.request.path_url.split("?")[0]
-            raise DbtCloudRequestRefused(
+            raise DbtCloudRequestRefusedError(
                 f"{response.status_code}:{response.reason}: dbt Cloud says {_dbt_cloud_message(response)!r} "
                 f"({response.request.method} {path}). To fix: {_fix_for(response.status_code, self.dbt_cloud_conn_id, path)}"
             )
@@ -174,11 +172,11 @@ class ResilientDbtCloudHook(DbtCloudHook):
             host = self._get_tenant_domain(self.connection)
             untrusted = certificate_verification_error(error)
             if untrusted is not None:
-                raise DbtCloudCertificateUntrusted(untrusted_certificate_message(host, untrusted)) from error
-            raise DbtCloudUnreachable(
-                f"No answer from dbt Cloud at https://{host}/ ({type(error).__name__}). If that is the bundled "
-                "emulator, start it (`make start`, or `astro dev start`); otherwise check the host of connection "
-                f"{self.dbt_cloud_conn_id!r} (AIRFLOW_CONN_{self.dbt_cloud_conn_id.upper()} in .env) and the network."
+                raise DbtCloudCertificateUntrustedError(untrusted_certificate_message(host, untrusted)) from error
+            raise DbtCloudUnreachableError(
+                f"No answer from dbt Cloud at https://{host}/ ({type(error).__name__}): check that it is up, the "
+                f"host of connection {self.dbt_cloud_conn_id!r} (AIRFLOW_CONN_{self.dbt_cloud_conn_id.upper()} in "
+                ".env) and the network (the docs' \"Troubleshooting\")."
             ) from error
 
     def run_and_check(self, session, prepped_request, extra_options: dict[Any, Any]) -> Any:

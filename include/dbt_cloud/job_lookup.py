@@ -15,8 +15,8 @@ from airflow.providers.dbt.cloud.hooks.dbt import DbtCloudHook, DbtCloudResource
 from airflow.sdk.exceptions import AirflowFailException
 
 # dbt-jobs-as-code's tag: `[[identifier]]`, or `[[import filter:identifier]]`.
-IDENTIFIER_TAG = re.compile(r"\[\[(?:[*\w-]+:)?([\w-]+)\]\]")
-ACTIVE = 1  # a job's state; deleted jobs have 2
+_IDENTIFIER_TAG = re.compile(r"\[\[(?:[*\w-]+:)?([\w-]+)\]\]")
+_ACTIVE = 1  # a job's state; deleted jobs have 2
 
 
 class DbtCloudJobLookupError(DbtCloudResourceLookupError, AirflowFailException):
@@ -24,7 +24,7 @@ class DbtCloudJobLookupError(DbtCloudResourceLookupError, AirflowFailException):
 
 
 def identifier_of(job_name: str) -> str | None:
-    found = IDENTIFIER_TAG.search(job_name)
+    found = _IDENTIFIER_TAG.search(job_name)
     return found.group(1) if found else None
 
 
@@ -35,15 +35,15 @@ def find_job(hook: DbtCloudHook, identifier: str, *, account_id: int | None, pro
     responses = hook.list_jobs(account_id=account_id, project_id=project_id, environment_id=environment_id,
                                name_contains=identifier)
     jobs = [job for response in responses for job in response.json()["data"]
-            if job.get("state", ACTIVE) == ACTIVE and identifier_of(job["name"]) == identifier]
+            if job.get("state", _ACTIVE) == _ACTIVE and identifier_of(job["name"]) == identifier]
     where = "account " + (str(account_id) if account_id else "of the connection")
     where += f", project {project_id}" if project_id else ", any project"
     where += f", environment {environment_id}" if environment_id else ", any environment"
     if not jobs:
         raise DbtCloudJobLookupError(
             f"No dbt Cloud job has [[{identifier}]] (its dbt-jobs-as-code identifier) in its name in {where}. "
-            f"Create the jobs of dbt_cloud_jobs.yml there with `make jobs-sync` (DBT_CLOUD_PROJECT_ID and "
-            f"DBT_CLOUD_ENVIRONMENT_ID in .env say where), or {pin}."
+            f"Create the job there with dbt-jobs-as-code (DBT_CLOUD_PROJECT_ID and DBT_CLOUD_ENVIRONMENT_ID say "
+            f"where; the docs' \"The template's jobs as code\"), or {pin}."
         )
     if len(jobs) > 1:
         found = ", ".join(f"{job['id']} ({job['name']!r}, environment {job['environment_id']})" for job in jobs)

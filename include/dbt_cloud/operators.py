@@ -2,9 +2,9 @@
 
 `ResilientDbtCloudRunJobOperator` is `DbtCloudRunJobOperator` (same arguments, same XComs and
 "Monitor Job Run" link) plus:
-- `job_identifier`: with no `job_id`, the task finds its job when it runs by the job's
-  dbt-jobs-as-code identifier (`[[build_all]]` in its name), in `project_id` / `environment_id`
-  (default DBT_CLOUD_PROJECT_ID / DBT_CLOUD_ENVIRONMENT_ID; unset: the whole account): job_lookup.py.
+- `job_id` may also be a dbt-jobs-as-code tag, `"[[build_all]]"` (what `settings.job_id("build_all")`
+  gives when no variable pins an id): the task finds the one job carrying it when it runs, in
+  `project_id` / `environment_id` (unset: the whole account): job_lookup.py.
 - Transient API errors (429 after its Retry-After, 5xx, dropped connections, timeouts) are
   retried instead of failing the task (include/dbt_cloud/hook.py).
 - One dbt Cloud run per task, whatever happens to the task: the run's `cause` carries a key
@@ -49,9 +49,9 @@ from airflow.providers.dbt.cloud.sensors.dbt import DbtCloudJobRunSensor
 from airflow.providers.dbt.cloud.triggers.dbt import DbtCloudRunJobTrigger
 from airflow.sdk.exceptions import AirflowFailException
 
-from .config import JOB_ID_VARIABLES, settings
-from .hook import DbtCloudUnreachable, ResilientDbtCloudHook, TransientDbtCloudError
-from .job_lookup import find_job
+from .config import _pinning_variable, settings
+from .hook import DbtCloudUnreachableError, ResilientDbtCloudHook, TransientDbtCloudError
+from .job_lookup import _IDENTIFIER_TAG, find_job
 from .trigger import CancellingDbtCloudRunJobTrigger, VerifiedDbtCloudRunTrigger
 
 if TYPE_CHECKING:
@@ -59,7 +59,7 @@ if TYPE_CHECKING:
 
 MAX_CAUSE_LENGTH = 255  # dbt Cloud's limit on a run's cause
 RECENT_RUNS = 100  # how far back (runs of the job, newest first) an earlier try's run is looked for
-UNANSWERED = (TransientDbtCloudError, DbtCloudUnreachable)
+UNANSWERED = (TransientDbtCloudError, DbtCloudUnreachableError)
 FAILED = frozenset({DbtCloudJobRunStatus.ERROR.value, DbtCloudJobRunStatus.CANCELLED.value})
 IN_PROGRESS = frozenset(DbtCloudJobRunStatus.NON_TERMINAL_STATUSES.value)
 TERMINAL = DbtCloudJobRunStatus.TERMINAL_STATUSES.value
@@ -127,27 +127,31 @@ class _ResilientDbtCloudTask:
 
 
 class ResilientDbtCloudRunJobOperator(_ResilientDbtCloudTask, DbtCloudRunJobOperator):
-    """DbtCloudRunJobOperator that never starts a second run for the same task (see the module doc)."""
+    """DbtCloudRunJobOperator that never starts a second run for the same task (see the module doc).
+
+    :param job_id: as the provider's, or a jobs-as-code tag such as ``"[[build_all]]"``: the one active
+        job whose name carries it, found when the task runs.
+    :param project_id: where a tagged job is looked for (default DBT_CLOUD_PROJECT_ID; unset: any project).
+    :param environment_id: likewise (default DBT_CLOUD_ENVIRONMENT_ID; unset: any environment).
+    """
 
     trigger_class = CancellingDbtCloudRunJobTrigger
 
-    def __init__(self, *, job_identifier: str | None = None, project_id: int | None = None,
-                 environment_id: int | None = None, **kwargs: Any) -> None:
+    def __init__(self, *, project_id: int | None = None, environment_id: int | None = None, **kwargs: Any) -> None:
         super().__init__(**kwargs)
-        self.job_identifier = job_identifier
         self.project_id = settings.project_id if project_id is None else project_id
         self.environment_id = settings.environment_id if environment_id is None else environment_id
 
     def _resolve_job_id(self) -> int:
         # Row J1: the provider finds a job by id, or by its exact project, environment and job names.
-        if self.job_id is not None or not self.job_identifier:
+        tag = _IDENTIFIER_TAG.fullmatch(self.job_id) if isinstance(self.job_id, str) else None
+        if tag is None:
             return super()._resolve_job_id()
-        variable = JOB_ID_VARIABLES.get(self.job_identifier)
-        pin = f"set {variable} in .env to the id of the job to run" if variable else "give the task a job_id"
-        job = find_job(self.hook, self.job_identifier, account_id=self.account_id, project_id=self.project_id,
+        identifier, variable = tag.group(1), _pinning_variable(tag.group(1))
+        pin = f"set {variable} in .env to the id of the job to run" if variable else "give the task a job id"
+        job = find_job(self.hook, identifier, account_id=self.account_id, project_id=self.project_id,
                        environment_id=self.environment_id, pin=pin)
-        self.log.info("dbt Cloud job %s %r has the identifier [[%s]]: running it", job["id"], job["name"],
-                      self.job_identifier)
+        self.log.info("dbt Cloud job %s %r has the identifier [[%s]]: running it", job["id"], job["name"], identifier)
         return job["id"]
 
     def _get_or_trigger_run(self, context: Context) -> tuple[int, str]:

@@ -5,7 +5,8 @@ from __future__ import annotations
 
 import pytest
 
-from include.dbt_cloud.config import EMULATOR_DEFAULTS, EMULATOR_MODE_VARIABLE, JOB_ID_VARIABLES
+from include.dbt_cloud.config import _JOB_ID_VARIABLES as JOB_ID_VARIABLES
+from include.dbt_cloud.config import EMULATOR_DEFAULTS, EMULATOR_MODE_VARIABLE
 from local_runner import demo_tenant as tenant
 from tests.e2e.dag_runner import load_dag, run_dag
 from tests.polling import SUCCESS

@@ -88,12 +88,12 @@ def test_a_dbt_command_dbt_rejects_fails_the_run_and_the_log_shows_dbts_error(db
 
 
 def test_a_malformed_dotenv_line_is_named(tmp_path, caplog, capfd):
-    from include.dbt_cloud.config import load_dotenv_file
+    from include.dbt_cloud.config import _load_dotenv_file
 
     dotenv = tmp_path / ".env"
     dotenv.write_text("DBT_CLOUD_ACCOUNT_ID=12345\nDBT_CLOUD_JOB_ID 111\n")  # the second line lacks its "="
     with caplog.at_level(logging.WARNING):
-        load_dotenv_file(dotenv)
+        _load_dotenv_file(dotenv)
     shown = caplog.text + capfd.readouterr().err
     assert "could not parse statement starting at line 2" in shown
 

@@ -13,7 +13,7 @@ from datetime import datetime, timedelta, timezone
 
 import pytest
 
-from include.dbt_cloud.hook import DbtCloudUnreachable, ResilientDbtCloudHook
+from include.dbt_cloud.hook import DbtCloudUnreachableError, ResilientDbtCloudHook
 from include.dbt_cloud.operators import key_tag, task_key
 from local_runner import demo_tenant as tenant
 from tests.e2e.dag_runner import DagRunOutcome, load_dag, run_dag
@@ -156,5 +156,5 @@ def test_no_answer_at_all_names_the_fix(monkeypatch):
 
     monkeypatch.setenv("AIRFLOW_CONN_DBT_CLOUD_DEFAULT",
                        f'{{"conn_type": "dbt_cloud", "host": "localhost:{free_port()}", "login": "{tenant.ACCOUNT_ID}", "password": "x"}}')
-    with pytest.raises(DbtCloudUnreachable, match=r"No answer from dbt Cloud at https://localhost:\d+/.*make start"):
+    with pytest.raises(DbtCloudUnreachableError, match=r"No answer from dbt Cloud at https://localhost:\d+/.*make start"):
         ResilientDbtCloudHook("dbt_cloud_default", retry_limit=2).get_job(job_id=BUILD_ALL, account_id=tenant.ACCOUNT_ID)

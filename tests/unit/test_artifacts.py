@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from include.dbt_cloud.artifacts import failed_nodes, model_outcomes
+from include.dbt_cloud.artifacts import _failed_nodes, model_outcomes
 
 MANIFEST = {
     "nodes": {
@@ -25,7 +25,7 @@ RUN_RESULTS = {
 
 
 def test_failed_nodes_are_errors_and_failed_tests():
-    assert [node["unique_id"] for node in failed_nodes(RUN_RESULTS)] == [
+    assert [node["unique_id"] for node in _failed_nodes(RUN_RESULTS)] == [
         "model.shop.fx",
         "test.shop.not_null_orders_id",
     ]

@@ -11,12 +11,12 @@ import pytest
 from include.dbt_cloud.config import (
     EMULATOR_DEFAULTS,
     EMULATOR_MODE_VARIABLE,
-    JOB_ID_VARIABLES,
+    _JOB_ID_VARIABLES as JOB_ID_VARIABLES,
     PROJECT_ROOT,
     DbtCloudSettings,
     DbtCloudSettingsError,
-    dotenv_path,
-    load_dotenv_file,
+    _dotenv_path,
+    _load_dotenv_file,
 )
 from include.dbt_cloud.job_lookup import identifier_of
 from local_runner import demo_tenant
@@ -28,16 +28,25 @@ REAL_CLOUD = {
         {"conn_type": "dbt_cloud", "host": "ab123.us1.dbt.com", "login": "98765", "password": "dbtc_secret"}
     )
 }
-# Optional: unset, a task finds its job by identifier (job ids), in the whole account (project, environment).
-OPTIONAL_ID_PROPERTIES = {
-    "project_id": "DBT_CLOUD_PROJECT_ID",
-    "environment_id": "DBT_CLOUD_ENVIRONMENT_ID",
-    "job_id": "DBT_CLOUD_JOB_ID",
-    "tagged_job_id": "DBT_CLOUD_TAGGED_JOB_ID",
-    "retry_job_id": "DBT_CLOUD_RETRY_JOB_ID",
-    "downstream_job_id": "DBT_CLOUD_DOWNSTREAM_JOB_ID",
-}
+# Optional: unset, the tasks look their jobs up in the whole account (project, environment).
+OPTIONAL_ID_PROPERTIES = {"project_id": "DBT_CLOUD_PROJECT_ID", "environment_id": "DBT_CLOUD_ENVIRONMENT_ID"}
 ID_PROPERTIES = {"account_id": "DBT_CLOUD_ACCOUNT_ID", **OPTIONAL_ID_PROPERTIES}
+ALL_ID_VARIABLES = [*ID_PROPERTIES.values(), *JOB_ID_VARIABLES.values()]
+
+
+def read_id(settings: DbtCloudSettings, variable: str):
+    """The setting behind `variable`: a property, or a job's id (by the identifier it pins)."""
+    identifier = next((i for i, v in JOB_ID_VARIABLES.items() if v == variable), None)
+    if identifier is not None:
+        return settings.job_id(identifier)
+    return getattr(settings, {v: p for p, v in ID_PROPERTIES.items()}[variable])
+
+
+def unpinned(settings: DbtCloudSettings) -> list:
+    return [settings.job_id(identifier) for identifier in JOB_ID_VARIABLES]
+
+
+TAGS = [f"[[{identifier}]]" for identifier in JOB_ID_VARIABLES]
 NAME_PROPERTIES = {
     "project_name": "DBT_CLOUD_PROJECT_NAME",
     "environment_name": "DBT_CLOUD_ENVIRONMENT_NAME",
@@ -56,7 +65,7 @@ def test_emulator_mode_means_the_emulator_demo_tenant():
     assert (settings.account_id, settings.project_id, settings.environment_id) == (
         demo_tenant.ACCOUNT_ID, demo_tenant.PROJECT_ID, demo_tenant.PRODUCTION_ENVIRONMENT_ID)
     # No job id: the tasks find the demo jobs by identifier, in the demo environment.
-    assert [settings.job_id, settings.tagged_job_id, settings.retry_job_id, settings.downstream_job_id] == [None] * 4
+    assert unpinned(settings) == TAGS
     assert settings.project_name == "Jaffle Shop Analytics"
     assert settings.environment_name == "Production"
     assert settings.job_name == "Build all models [[build_all]]"
@@ -84,7 +93,7 @@ def test_without_emulator_mode_nothing_means_the_emulator(environ):
     # No connection variable: the connection may be in the metadata DB or a secrets backend.
     settings = DbtCloudSettings(environ)
     assert not settings.uses_emulator
-    assert (settings.project_id, settings.environment_id, settings.job_id) == (None, None, None)
+    assert (settings.project_id, settings.environment_id, settings.job_id("build_all")) == (None, None, "[[build_all]]")
     with pytest.raises(DbtCloudSettingsError) as raised:
         settings.account_id
     assert str(raised.value).startswith("DBT_CLOUD_ACCOUNT_ID is not set: add DBT_CLOUD_ACCOUNT_ID=<account id> to .env")
@@ -130,6 +139,7 @@ def test_real_dbt_cloud_requires_the_account_id_and_the_names(prop, variable):
 def test_real_dbt_cloud_needs_no_job_id_nor_lookup_scope():
     settings = DbtCloudSettings({**EMULATOR_MODE, **REAL_CLOUD})
     assert [getattr(settings, prop) for prop in OPTIONAL_ID_PROPERTIES] == [None] * len(OPTIONAL_ID_PROPERTIES)
+    assert unpinned(settings) == TAGS
 
 
 def test_the_account_id_message_says_where_to_find_it():
@@ -142,32 +152,33 @@ def test_the_account_id_message_says_where_to_find_it():
 def test_real_dbt_cloud_reads_the_set_values():
     environ = {
         **REAL_CLOUD,
-        **{variable: str(700 + n) for n, variable in enumerate(ID_PROPERTIES.values())},
+        **{variable: str(700 + n) for n, variable in enumerate(ALL_ID_VARIABLES)},
         **{variable: f" My {variable} " for variable in NAME_PROPERTIES.values()},
     }
     settings = DbtCloudSettings(environ)
-    assert [getattr(settings, prop) for prop in ID_PROPERTIES] == list(range(700, 700 + len(ID_PROPERTIES)))
+    assert [read_id(settings, variable) for variable in ALL_ID_VARIABLES] == list(range(700, 700 + len(ALL_ID_VARIABLES)))
     assert settings.job_name == "My DBT_CLOUD_JOB_NAME"
 
 
 @pytest.mark.parametrize("raw", ["abc", "12.5", "-3", "0", "1e3", "111 222"])
-@pytest.mark.parametrize(("prop", "variable"), ID_PROPERTIES.items())
-def test_malformed_ids_name_the_variable_and_the_fix(prop, variable, raw):
+@pytest.mark.parametrize("variable", ALL_ID_VARIABLES)
+def test_malformed_ids_name_the_variable_and_the_fix(variable, raw):
     with pytest.raises(DbtCloudSettingsError) as raised:
-        getattr(DbtCloudSettings({variable: raw}), prop)
+        read_id(DbtCloudSettings({variable: raw}), variable)
     assert str(raised.value).startswith(f"{variable}={raw!r} is not a dbt Cloud id")
     assert f"set {variable}=<" in str(raised.value)
 
 
-@pytest.mark.parametrize("variable", [*ID_PROPERTIES.values(), *NAME_PROPERTIES.values()])
+@pytest.mark.parametrize("variable", [*ALL_ID_VARIABLES, *NAME_PROPERTIES.values()])
 def test_set_but_empty_is_an_error_even_with_the_emulator(variable):
-    prop = {**{v: p for p, v in ID_PROPERTIES.items()}, **{v: p for p, v in NAME_PROPERTIES.items()}}[variable]
+    names = {v: p for p, v in NAME_PROPERTIES.items()}
     with pytest.raises(DbtCloudSettingsError, match=f"^{variable} is set but empty: set {variable}=<"):
-        getattr(DbtCloudSettings({variable: "  "}), prop)
+        settings = DbtCloudSettings({variable: "  "})
+        getattr(settings, names[variable]) if variable in names else read_id(settings, variable)
 
 
 def test_ids_tolerate_surrounding_spaces():
-    assert DbtCloudSettings({"DBT_CLOUD_JOB_ID": " 42 "}).job_id == 42
+    assert DbtCloudSettings({"DBT_CLOUD_JOB_ID": " 42 "}).job_id("build_all") == 42
 
 
 @pytest.mark.parametrize("value", ['{"host": "x", "password": "dbtc_secret"', "a://b://c://dbtc_secret@host"])
@@ -185,9 +196,9 @@ def test_an_empty_conn_id_is_named():
 
 def test_one_bad_value_does_not_spoil_the_others():
     settings = DbtCloudSettings({**EMULATOR_MODE, "DBT_CLOUD_TAGGED_JOB_ID": "nope"})
-    assert (settings.account_id, settings.job_id) == (demo_tenant.ACCOUNT_ID, None)
+    assert (settings.account_id, settings.job_id("build_all")) == (demo_tenant.ACCOUNT_ID, "[[build_all]]")
     with pytest.raises(DbtCloudSettingsError):
-        settings.tagged_job_id
+        settings.job_id("build_tagged")
 
 
 def test_dotenv_fills_unset_variables_without_overriding_set_ones(tmp_path, monkeypatch):
@@ -197,17 +208,17 @@ def test_dotenv_fills_unset_variables_without_overriding_set_ones(tmp_path, monk
     monkeypatch.setenv("DBT_CLOUD_ACCOUNT_ID", "2")
     # load_dotenv writes os.environ; monkeypatch restores it after the test.
     monkeypatch.setattr(os, "environ", os.environ.copy())
-    load_dotenv_file(env_file)
+    _load_dotenv_file(env_file)
     settings = DbtCloudSettings()
-    assert settings.job_id == 777
+    assert settings.job_id("build_all") == 777
     assert settings.account_id == 2
 
 
 def test_dotenv_path_defaults_to_the_project_root_and_follows_astro_dotenv_path(monkeypatch, tmp_path):
     monkeypatch.delenv("ASTRO_DOTENV_PATH", raising=False)
-    assert dotenv_path() == PROJECT_ROOT / ".env"
+    assert _dotenv_path() == PROJECT_ROOT / ".env"
     monkeypatch.setenv("ASTRO_DOTENV_PATH", str(tmp_path / "custom.env"))
-    assert dotenv_path() == Path(tmp_path / "custom.env")
+    assert _dotenv_path() == Path(tmp_path / "custom.env")
 
 
 @pytest.mark.skipif(not emulator_available(), reason=NO_EMULATOR_HERE)  # reads the emulator's tenant

@@ -16,8 +16,8 @@ from tenacity import RetryCallState
 
 from include.dbt_cloud.hook import (
     RETRY_POLICY,
-    DbtCloudRequestRefused,
-    DbtCloudUnreachable,
+    DbtCloudRequestRefusedError,
+    DbtCloudUnreachableError,
     ResilientDbtCloudHook,
     TransientDbtCloudError,
     backoff,
@@ -108,7 +108,7 @@ def test_transient_answers_are_retried(status):
 
 
 def test_a_refusal_is_not_retried():
-    assert not ResilientDbtCloudHook._retryable_error(DbtCloudRequestRefused("401:Unauthorized"))
+    assert not ResilientDbtCloudHook._retryable_error(DbtCloudRequestRefusedError("401:Unauthorized"))
 
 
 def test_the_sync_path_retries_a_503_then_succeeds(sent):
@@ -131,7 +131,7 @@ def test_the_sync_path_retries_a_503_then_succeeds(sent):
 ])
 def test_a_refusal_names_dbt_clouds_message_the_request_and_the_fix(status, path, fix):
     body = {"status": {"code": status, "user_message": "Nope."}, "data": None}
-    with pytest.raises(DbtCloudRequestRefused) as refused:
+    with pytest.raises(DbtCloudRequestRefusedError) as refused:
         ResilientDbtCloudHook().check_response(response(status, body, path=path))
     message = str(refused.value)
     assert message.startswith(f"{status}:") and "dbt Cloud says 'Nope.'" in message
@@ -141,7 +141,7 @@ def test_a_refusal_names_dbt_clouds_message_the_request_and_the_fix(status, path
 def test_a_refusal_without_dbt_clouds_envelope_quotes_the_body():
     answer = response(404)
     answer._content = b"<html>not found</html>"
-    with pytest.raises(DbtCloudRequestRefused, match="dbt Cloud says '<html>not found</html>'"):
+    with pytest.raises(DbtCloudRequestRefusedError, match="dbt Cloud says '<html>not found</html>'"):
         ResilientDbtCloudHook().check_response(answer)
 
 
@@ -167,7 +167,7 @@ def test_a_run_trigger_is_sent_once(sent):
     sent.answers = [requests.ConnectionError("dropped")] * 3
     hook = ResilientDbtCloudHook(retry_limit=3, retry_delay=0.01)
 
-    with pytest.raises(DbtCloudUnreachable):
+    with pytest.raises(DbtCloudUnreachableError):
         hook.trigger_job_run(job_id=2, cause="test", account_id=1)
     assert [method for method, _, _ in sent.requests] == ["POST"]
     assert hook.retry_args["stop"].max_attempt_number == 3  # the policy is back for the next call
@@ -175,14 +175,14 @@ def test_a_run_trigger_is_sent_once(sent):
 
 def test_other_calls_are_retried_up_to_retry_limit(sent):
     sent.answers = [requests.ConnectionError("dropped")] * 3
-    with pytest.raises(DbtCloudUnreachable):
+    with pytest.raises(DbtCloudUnreachableError):
         ResilientDbtCloudHook(retry_limit=3, retry_delay=0.01).get_job(job_id=2, account_id=1)
     assert len(sent.requests) == 3
 
 
 def test_no_answer_names_the_host_and_the_fix_but_never_the_token(sent):
     sent.answers = [requests.ConnectionError("refused")]
-    with pytest.raises(DbtCloudUnreachable) as unreachable:
+    with pytest.raises(DbtCloudUnreachableError) as unreachable:
         ResilientDbtCloudHook(retry_limit=1).get_job(job_id=2, account_id=1)
     message = str(unreachable.value)
     assert f"No answer from dbt Cloud at https://{HOST}/ (ConnectionError)" in message

@@ -19,7 +19,7 @@ from cryptography.hazmat.primitives import hashes, serialization
 from cryptography.hazmat.primitives.asymmetric import ec
 from cryptography.x509.oid import NameOID
 
-from include.dbt_cloud.hook import DbtCloudCertificateUntrusted, DbtCloudUnreachable, ResilientDbtCloudHook
+from include.dbt_cloud.hook import DbtCloudCertificateUntrustedError, DbtCloudUnreachableError, ResilientDbtCloudHook
 from include.dbt_cloud.trigger import VerifiedDbtCloudRunTrigger
 from local_runner.ports import free_port
 
@@ -90,14 +90,14 @@ def test_an_untrusted_certificate_names_the_host_and_the_trust_fix_at_once(tls_s
         monkeypatch.delenv(variable, raising=False)
 
     started = time.monotonic()
-    with pytest.raises(DbtCloudCertificateUntrusted) as untrusted:
+    with pytest.raises(DbtCloudCertificateUntrustedError) as untrusted:
         ResilientDbtCloudHook(retry_limit=3, retry_delay=5).get_job(job_id=2, account_id=1)
     assert time.monotonic() - started < 5  # not retried (the first retry would wait 5 s): it cannot heal
 
     message = str(untrusted.value)
     assert f"https://{host}/" in message and "self-signed certificate" in message
-    assert "REQUESTS_CA_BUNDLE" in message and "SSL_CERT_FILE" in message and "trust-bundle.pem" in message
-    assert "start it" not in message and "make start`, or" not in message  # not the unreachable advice
+    assert "REQUESTS_CA_BUNDLE" in message and "SSL_CERT_FILE" in message and "a CA bundle that trusts it" in message
+    assert "check that it is up" not in message  # not the unreachable advice
     assert TOKEN not in message
     assert served == []  # nothing was sent: the handshake failed
 
@@ -112,14 +112,15 @@ def test_the_named_fix_works_trusting_the_certificate_lets_the_call_through(tls_
     assert job == {"id": 2} and served == ["/api/v2/accounts/1/jobs/2"]
 
 
-def test_a_refused_connection_still_says_to_start_the_emulator(monkeypatch):
+def test_a_refused_connection_names_the_connection_to_check(monkeypatch):
     host = point_connection_at(monkeypatch, free_port())  # nothing listens there
 
-    with pytest.raises(DbtCloudUnreachable) as unreachable:
+    with pytest.raises(DbtCloudUnreachableError) as unreachable:
         ResilientDbtCloudHook(retry_limit=1).get_job(job_id=2, account_id=1)
 
     message = str(unreachable.value)
-    assert f"No answer from dbt Cloud at https://{host}/ (ConnectionError)" in message and "make start" in message
+    assert f"No answer from dbt Cloud at https://{host}/ (ConnectionError): check that it is up" in message
+    assert "AIRFLOW_CONN_DBT_CLOUD_DEFAULT" in message
     assert "certificate" not in message and TOKEN not in message
 
 

@@ -28,10 +28,10 @@ os.environ["ASTRO_DOTENV_PATH"] = os.devnull
 os.environ["DBT_CLOUD_USE_EMULATOR"] = "true"  # the bench runs the DAGs against its emulators
 
 from bench import (astro_path, bench_venv, capacity, emulator_throughput, machine, overhead,  # noqa: E402
-                   parse_cost, report, start_cost)
+                   parse_cost, polling, report, start_cost)
 from local_runner.config import PROJECT_ROOT  # noqa: E402
 
-SECTIONS = ("parse_cost", "emulator_throughput", "overhead", "capacity", "start_cost", "astro_path")
+SECTIONS = ("parse_cost", "emulator_throughput", "polling", "overhead", "capacity", "start_cost", "astro_path")
 
 
 def _ints(text: str) -> list[int]:
@@ -44,6 +44,8 @@ def section_runner(args: argparse.Namespace, work: Path, py_spy: Path | None):
         "parse_cost": lambda: parse_cost.run(repeats=2 if quick else 5),
         "emulator_throughput": lambda: emulator_throughput.run(work / "throughput", [1, 10, 100], 1.0 if quick else 10.0,
                                                                None if quick else py_spy),
+        "polling": lambda: polling.run(work / "polling", [3] if quick else [1000, 5000, 10000], template_interval=2.0,
+                                       quick=quick),
         "overhead": lambda: overhead.run(work / "overhead", [3.0] if quick else overhead.long_job_lengths(3),
                                          demo_job=not quick, interval_cap=2 if quick else None),
         "capacity": lambda: capacity.run(work / "capacity", args.capacity_ns or ([3] if quick else [50, 200, 500, 1000]),

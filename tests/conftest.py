@@ -22,6 +22,7 @@ from pathlib import Path
 
 import pytest
 
+from local_runner import demo_tenant
 from tests.e2e.dbt_cloud_api import DbtCloudApi
 from tests.emulator_connection import connection_json
 from tests.environment import NO_EMULATOR_HERE, ROOT, emulator_available
@@ -40,6 +41,9 @@ os.environ["ASTRO_DOTENV_PATH"] = os.devnull
 # The suite runs the DAGs against the emulator, as make start and astro dev start do: its demo ids
 # apply. Tests of the real-dbt-Cloud path (tests/dags/test_real_dbt_cloud_ids.py) remove it.
 os.environ["DBT_CLOUD_USE_EMULATOR"] = "true"
+for _name, _value in demo_tenant.dag_settings().items():  # the demo tenant's ids and names, as make start gives them
+    os.environ.setdefault(_name, _value)
+
 
 @pytest.fixture(scope="session")
 def airflow_db() -> Path:

@@ -12,5 +12,5 @@ DBT_CLOUD_MODELS = AssetAlias(name="dbt_cloud_models")
 
 
 def dbt_model_asset(unique_id: str) -> Asset:
-    """The asset of a dbt model, named by its dbt unique_id (e.g. model.jaffle_shop.orders)."""
+    """The asset of a dbt model, named by its dbt unique_id (e.g. model.my_project.orders)."""
     return Asset(name=unique_id, uri=f"dbt-cloud://{settings.account_id}/{unique_id}")

@@ -1,10 +1,11 @@
-"""make start tells the DAGs they run against the emulator when airflow_settings.yaml connects them to it."""
+"""make start tells the DAGs they run against the emulator, and gives them the demo tenant's settings, when
+airflow_settings.yaml connects them to it."""
 
 from __future__ import annotations
 
 import pytest
 
-from local_runner import airflow
+from local_runner import airflow, demo_tenant
 from local_runner.config import PROJECT_ROOT, LocalConfig
 
 REAL_DBT_CLOUD_SETTINGS = """airflow:
@@ -21,6 +22,7 @@ def project(tmp_path, monkeypatch):
     """A project root whose airflow_settings.yaml and .env the test writes; the shell sets no mode."""
     monkeypatch.delenv("DBT_CLOUD_USE_EMULATOR", raising=False)
     monkeypatch.delenv("DBT_CLOUD_CONN_ID", raising=False)
+    monkeypatch.delenv("AIRFLOW_CONN_DBT_CLOUD_DEFAULT", raising=False)
     monkeypatch.setenv("ASTRO_DOTENV_PATH", str(tmp_path / ".env"))
     (tmp_path / ".env").write_text("")
     (tmp_path / "airflow_settings.yaml").write_text((PROJECT_ROOT / "airflow_settings.yaml").read_text())
@@ -44,3 +46,21 @@ def test_another_connection_id_is_not_the_emulator_one(project):
 def test_dotenv_has_the_last_word(project):
     (project.root / ".env").write_text("DBT_CLOUD_USE_EMULATOR=false\n")
     assert airflow.environment(project)["DBT_CLOUD_USE_EMULATOR"] == "false"
+
+
+def test_the_emulator_connection_brings_the_demo_tenant_settings_and_dotenv_wins(project):
+    (project.root / ".env").write_text("DBT_CLOUD_PROJECT_ID=4242\n")
+    env = airflow.environment(project)
+    assert {name: env[name] for name in demo_tenant.dag_settings()} == {
+        **demo_tenant.dag_settings(), "DBT_CLOUD_PROJECT_ID": "4242"}
+    assert env["DBT_CLOUD_ACCOUNT_ID"] == str(demo_tenant.ACCOUNT_ID)
+
+
+@pytest.mark.parametrize("dotenv", ["DBT_CLOUD_USE_EMULATOR=false\n", "DBT_CLOUD_CONN_ID=dbt_cloud_prod\n",
+                                    """AIRFLOW_CONN_DBT_CLOUD_DEFAULT='{"conn_type": "dbt_cloud", "host": "cloud.getdbt.com"}'\n"""])
+def test_anything_but_the_emulator_connection_brings_no_demo_setting(project, monkeypatch, dotenv):
+    for name in demo_tenant.dag_settings():
+        monkeypatch.delenv(name, raising=False)
+    (project.root / ".env").write_text(dotenv)
+    env = airflow.environment(project)
+    assert not set(demo_tenant.dag_settings()) & set(env)

@@ -48,7 +48,7 @@ def section_runner(args: argparse.Namespace, work: Path, py_spy: Path | None):
                                        quick=quick),
         "overhead": lambda: overhead.run(work / "overhead", [3.0] if quick else overhead.long_job_lengths(3),
                                          demo_job=not quick, interval_cap=2 if quick else None),
-        "capacity": lambda: capacity.run(work / "capacity", args.capacity_ns or ([3] if quick else [50, 200, 500]),
+        "capacity": lambda: capacity.run(work / "capacity", args.capacity_ns or ([3] if quick else [50, 200, 500, 1000]),
                                          parallelism=args.parallelism or (3 if quick else 8),
                                          plateau_seconds=4 if quick else 20),
         "start_cost": lambda: start_cost.run(work / "start", quick=quick),
@@ -65,7 +65,7 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--results-dir", type=Path, default=PROJECT_ROOT / "bench" / "results")
     parser.add_argument("--work-dir", type=Path, default=None,
                         help="scratch folder for logs and state (default .state/bench/<time>)")
-    parser.add_argument("--capacity-ns", type=_ints, default=None, help="deferrable stages, default 50,200,500")
+    parser.add_argument("--capacity-ns", type=_ints, default=None, help="deferrable stages, default 50,200,500,1000")
     parser.add_argument("--parallelism", type=int, default=None,
                         help="LocalExecutor parallelism of the capacity stack (default 8; 3 with --quick)")
     args = parser.parse_args(argv)

@@ -120,7 +120,9 @@ async def retry_run(request: Request, account_id: int, run_id: int) -> JSONRespo
     return envelope.success(one_run_json(state, state.engine.rerun(job), {"trigger", "job"}))
 
 
-@route(router, "GET", "/api/v2/accounts/{account_id}/runs/{run_id}/artifacts/", honours=("step",))
+# include_related on artifacts: dbt Cloud documents and accepts it (dbt-cloud-cli sends it); an artifact has
+# no related objects, so it changes nothing.
+@route(router, "GET", "/api/v2/accounts/{account_id}/runs/{run_id}/artifacts/", honours=("step", "include_related"))
 async def list_artifacts(request: Request, account_id: int, run_id: int) -> JSONResponse:
     state = authorize(request, account_id)
     run = find_run(state, account_id, run_id)
@@ -157,7 +159,8 @@ async def get_step(request: Request, account_id: int, step_id: int) -> JSONRespo
     })
 
 
-@route(router, "GET", "/api/v2/accounts/{account_id}/runs/{run_id}/artifacts/{path:path}", honours=("step",))
+@route(router, "GET", "/api/v2/accounts/{account_id}/runs/{run_id}/artifacts/{path:path}",
+       honours=("step", "include_related"))
 async def get_artifact(request: Request, account_id: int, run_id: int, path: str) -> FileResponse:
     state = authorize(request, account_id)
     _check_artifact_path(path)
@@ -173,7 +176,7 @@ async def get_artifact(request: Request, account_id: int, run_id: int, path: str
     return _artifact_response(file)
 
 
-@route(router, "GET", "/api/v2/accounts/{account_id}/jobs/{job_id}/artifacts/{path:path}")
+@route(router, "GET", "/api/v2/accounts/{account_id}/jobs/{job_id}/artifacts/{path:path}", honours=("include_related",))
 async def get_job_artifact(request: Request, account_id: int, job_id: int, path: str) -> FileResponse:
     """The artifact of the job's latest run that has it (from that run's last step with artifacts)."""
     state = authorize(request, account_id)

@@ -28,10 +28,10 @@ os.environ["ASTRO_DOTENV_PATH"] = os.devnull
 os.environ["DBT_CLOUD_USE_EMULATOR"] = "true"  # the bench runs the DAGs against its emulators
 
 from bench import (astro_path, bench_venv, capacity, emulator_throughput, machine, overhead,  # noqa: E402
-                   parse_cost, report, start_cost)
+                   parse_cost, polling, report, start_cost)
 from local_runner.config import PROJECT_ROOT  # noqa: E402
 
-SECTIONS = ("parse_cost", "emulator_throughput", "overhead", "capacity", "start_cost", "astro_path")
+SECTIONS = ("parse_cost", "emulator_throughput", "polling", "overhead", "capacity", "start_cost", "astro_path")
 
 
 def _ints(text: str) -> list[int]:
@@ -44,9 +44,11 @@ def section_runner(args: argparse.Namespace, work: Path, py_spy: Path | None):
         "parse_cost": lambda: parse_cost.run(repeats=2 if quick else 5),
         "emulator_throughput": lambda: emulator_throughput.run(work / "throughput", [1, 10, 100], 1.0 if quick else 10.0,
                                                                None if quick else py_spy),
+        "polling": lambda: polling.run(work / "polling", [3] if quick else [1000, 5000, 10000], template_interval=2.0,
+                                       quick=quick),
         "overhead": lambda: overhead.run(work / "overhead", [3.0] if quick else overhead.long_job_lengths(3),
                                          demo_job=not quick, interval_cap=2 if quick else None),
-        "capacity": lambda: capacity.run(work / "capacity", args.capacity_ns or ([3] if quick else [50, 200, 500]),
+        "capacity": lambda: capacity.run(work / "capacity", args.capacity_ns or ([3] if quick else [50, 200, 500, 1000]),
                                          parallelism=args.parallelism or (3 if quick else 8),
                                          plateau_seconds=4 if quick else 20),
         "start_cost": lambda: start_cost.run(work / "start", quick=quick),
@@ -64,7 +66,7 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--results-dir", type=Path, default=PROJECT_ROOT / "bench" / "results")
     parser.add_argument("--work-dir", type=Path, default=None,
                         help="scratch folder for logs and state (default .state/bench/<time>)")
-    parser.add_argument("--capacity-ns", type=_ints, default=None, help="deferrable stages, default 50,200,500")
+    parser.add_argument("--capacity-ns", type=_ints, default=None, help="deferrable stages, default 50,200,500,1000")
     parser.add_argument("--parallelism", type=int, default=None,
                         help="LocalExecutor parallelism of the capacity stack (default 8; 3 with --quick)")
     args = parser.parse_args(argv)

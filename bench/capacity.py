@@ -1,4 +1,4 @@
-"""Capacity: N dbt Cloud runs in flight at once, each watched by a mapped DbtCloudRunJobOperator task.
+"""Capacity: N dbt Cloud runs in flight at once, each watched by a mapped ResilientDbtCloudRunJobOperator task.
 
 Runs a local stack (local_runner.stack on free ports, one triggerer, the runner's LocalExecutor)
 with the bench DAG bench/dags/bench_capacity.py and the emulator's synthetic job 999 (steps only
@@ -10,7 +10,9 @@ the Airflow task's state.
 
 First the sync form (template_sync settings), at N = the stack's parallelism: every task holds a
 worker slot while it waits. Then the deferrable form (template_deferrable settings) in stages:
-DAG runs adding tasks until 50, then 200, then 500 runs are in flight together. Starting a task
+DAG runs adding tasks until 50, 200, 500, then 1,000 runs are in flight together (1,000: the triggerer's
+default capacity), with the emulator enforcing dbt Cloud's 5,000 requests a minute per account
+(the deferred waits share the triggerer's status board; the 429s answered are counted). Starting a task
 (and resuming it when its run ends) costs a worker a task process, so task starts, not the
 triggerer, set how long this takes.
 
@@ -194,6 +196,9 @@ def run_experiment(cfg: LocalConfig, session: requests.Session, experiment: Expe
     for dag_run_id, first_index in zip(experiment.dag_run_ids, [0, *experiment.stages]):
         states.update(probe.task_states(dag_run_id, first_index))
     summary = _summary(experiment, stages, states, probe.runs_by_index(experiment.label), started)
+    limit = emulator.control("GET", "rate-limit")
+    summary["rate_limit_per_minute"] = limit["per_minute"]
+    summary["answered_429"] = limit["accounts"].get(str(emulator.account_id), {}).get("answered_429", 0)
     summary["seconds_from_release_to_all_tasks_done"] = round(time.time() - wind_down_started, 1)
     return summary
 

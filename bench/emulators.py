@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import contextlib
 import re
-from collections import Counter
 from collections.abc import Iterator
+from datetime import datetime
 from pathlib import Path
 
 import requests
@@ -15,9 +15,12 @@ from local_runner.emulator import EmulatorProcess
 from local_runner import processes
 from local_runner.config import LocalConfig
 
-# One line per request in the emulator's log: "GET /api/v2/accounts/12345/runs/100001/ 200 1.2ms".
-_REQUEST_LINE = re.compile(r"dbt_cloud_emulator\.requests: (?P<method>[A-Z]+) (?P<path>\S+) (?P<status>\S+) [\d.]+ms$")
-_RUN_PATH = re.compile(r"^/api/v2/accounts/\d+/runs/(?P<run_id>\d+)/")
+# One line per request in the emulator's log (local time, no query string):
+# "2026-12-06 01:53:44,123 INFO dbt_cloud_emulator.requests: GET /api/v2/accounts/12345/runs/100001/ 200 1.2ms".
+_REQUEST_LINE = re.compile(r"^(?P<at>\d{4}-\d\d-\d\d \d\d:\d\d:\d\d,\d{3}) \w+ dbt_cloud_emulator\.requests: "
+                           r"(?P<method>[A-Z]+) (?P<path>\S+) (?P<status>\S+) [\d.]+ms$")
+_RUN_PATH = re.compile(r"^/api/v2/accounts/\d+/runs/(?P<run_id>\d+)/$")
+_RUNS_LIST_PATH = re.compile(r"^/api/v2/accounts/\d+/runs/$")
 
 
 class BenchEmulator(EmulatorProcess):
@@ -56,15 +59,28 @@ class BenchEmulator(EmulatorProcess):
         """End every waiting synthetic run now: those in `fail_run_ids` in error, the others in success."""
         return self.control("POST", "synthetic/release", json={"fail_run_ids": fail_run_ids})
 
-    def status_gets_by_run(self) -> Counter[int]:
-        """From the request log: how many run-status GETs (GET runs/{id}/) each run got."""
-        gets: Counter[int] = Counter()
+    def api_requests(self) -> list[tuple[float, str, str]]:
+        """(epoch, method, path) of every API request in the log so far."""
+        found = []
         for line in self.log_file.read_text(errors="replace").splitlines():
-            match = _REQUEST_LINE.search(line)
-            run = _RUN_PATH.match(match["path"]) if match and match["method"] == "GET" else None
-            if run and match["path"] == run.group(0):
-                gets[int(run["run_id"])] += 1
-        return gets
+            if match := _REQUEST_LINE.search(line):
+                at = datetime.strptime(match["at"], "%Y-%m-%d %H:%M:%S,%f").timestamp()
+                found.append((at, match["method"], match["path"]))
+        return found
+
+
+def status_reads(requests_seen: list[tuple[float, str, str]], run_id: int, since: float, until: float) -> int:
+    """Requests that read a run's status: GET runs/{run_id}/, and the runs-list GETs (the template's status board
+    reads its runs 100 a page with pk__in) between `since` and `until` (epoch), which are the run's only when
+    nothing else polls the emulator meanwhile."""
+    reads = 0
+    for at, method, path in requests_seen:
+        run = _RUN_PATH.match(path) if method == "GET" else None
+        if run and int(run["run_id"]) == run_id:
+            reads += 1
+        elif method == "GET" and _RUNS_LIST_PATH.match(path):
+            reads += since <= at <= until
+    return reads
 
 
 def start(cfg: LocalConfig, **knobs: object) -> BenchEmulator:

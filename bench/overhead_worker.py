@@ -3,8 +3,9 @@
     python -m bench.overhead_worker '{"runs": [{"mode": "template_sync", "job_id": 999}], "interval_cap": null}'
 
 The caller gives each process its own AIRFLOW_HOME (a migrated SQLite DB), the DAGs folder
-bench/dags/, and the emulator's connection and trust bundle. Each DAG has one
-DbtCloudRunJobOperator with the mode's settings (bench/template_settings.py). A warm-up DAG runs
+bench/dags/, and the emulator's connection and trust bundle. Each DAG has one operator with the
+mode's settings (bench/template_settings.py): the provider's DbtCloudRunJobOperator for the provider's
+defaults, the template's ResilientDbtCloudRunJobOperator for the template's modes. A warm-up DAG runs
 first, so the measured tasks do not include dag.test()'s one-time set-up.
 """
 
@@ -14,7 +15,7 @@ import json
 import os
 import sys
 
-from bench.template_settings import ROOT, operator_settings
+from bench.template_settings import MODE_SOURCES, ROOT, operator_settings
 from local_runner.demo_tenant import ACCOUNT_ID
 
 BENCH_DAGS = ROOT / "bench" / "dags"  # the caller sets AIRFLOW__CORE__DAGS_FOLDER to it
@@ -31,9 +32,9 @@ def bench_dag_bag():
     return bag
 
 
-def bench_dag(dag_id: str, job_id: int, settings: dict):
+def bench_dag(dag_id: str, job_id: int, settings: dict, operator: str):
     os.environ["BENCH_OVERHEAD_DAGS"] = json.dumps([{"dag_id": dag_id, "job_id": job_id, "account_id": ACCOUNT_ID,
-                                                     "settings": settings}])
+                                                     "settings": settings, "operator": operator}])
     return bench_dag_bag().dags[dag_id]
 
 
@@ -44,7 +45,8 @@ def run_one(mode: str, job_id: int, interval_cap: float | None) -> dict:
     settings = operator_settings(mode)
     if interval_cap is not None:  # quick runs (the bench's own test) only check the machinery works
         settings["check_interval"] = min(settings["check_interval"], interval_cap)
-    dag_run = bench_dag(f"bench_overhead_{mode}_job_{job_id}", job_id, settings).test()
+    operator = "provider" if MODE_SOURCES[mode] is None else "template"  # each mode with its own operator
+    dag_run = bench_dag(f"bench_overhead_{mode}_job_{job_id}", job_id, settings, operator).test()
     ti = dag_run.get_task_instance("run_job")
     with create_session() as session:
         rows = session.scalars(XComModel.get_many(run_id=dag_run.run_id, dag_ids=dag_run.dag_id,

@@ -82,8 +82,10 @@ def emulator(request):
 
 
 @pytest.fixture(scope="module")
-def local_stack(tmp_path_factory):
-    """The emulator and Airflow's four processes, as `make start` runs them, in a throwaway state folder."""
+def local_stack(request, tmp_path_factory):
+    """The emulator and Airflow's four processes, as `make start` runs them, in a throwaway state folder.
+
+    A test module's LOCAL_STACK_SETTINGS (e.g. {"parallelism": 8}) override LocalConfig's defaults."""
     if not emulator_available():
         pytest.skip(NO_EMULATOR_HERE)
     from local_runner import stack
@@ -94,7 +96,7 @@ def local_stack(tmp_path_factory):
     patch = pytest.MonkeyPatch()
     patch.delenv("AIRFLOW_CONN_DBT_CLOUD_DEFAULT", raising=False)
     patch.delenv("DBT_CLOUD_USE_EMULATOR")  # the stack's Airflow is told by local_runner, as after make start
-    cfg = LocalConfig.isolated(tmp_path_factory.mktemp("stack"))
+    cfg = LocalConfig.isolated(tmp_path_factory.mktemp("stack"), **getattr(request.module, "LOCAL_STACK_SETTINGS", {}))
     try:
         try:
             stack.start(cfg)

@@ -1,7 +1,8 @@
-"""Bench-only DAGs for the overhead benchmark: one DbtCloudRunJobOperator each, as bench/overhead_worker.py asks.
+"""Bench-only DAGs for the overhead benchmark: one dbt Cloud operator each, as bench/overhead_worker.py asks.
 
-The worker puts the DAGs it wants in BENCH_OVERHEAD_DAGS (JSON: dag_id, job_id, operator settings);
-without it this file defines only the warm-up DAG.
+The worker puts the DAGs it wants in BENCH_OVERHEAD_DAGS (JSON: dag_id, job_id, operator settings and
+which operator: the provider's DbtCloudRunJobOperator, or the template's ResilientDbtCloudRunJobOperator,
+whose deferred wait joins the triggerer's status board); without it this file defines only the warm-up DAG.
 """
 
 from __future__ import annotations
@@ -12,6 +13,10 @@ from datetime import datetime
 
 from airflow.providers.dbt.cloud.operators.dbt import DbtCloudRunJobOperator
 from airflow.sdk import DAG, dag, task
+
+from include.dbt_cloud import ResilientDbtCloudRunJobOperator
+
+OPERATORS = {"provider": DbtCloudRunJobOperator, "template": ResilientDbtCloudRunJobOperator}
 
 WARMUP_DAG_ID = "bench_overhead_warmup"
 
@@ -32,6 +37,6 @@ bench_overhead_warmup()
 for spec in json.loads(os.environ.get("BENCH_OVERHEAD_DAGS", "[]")):
     with DAG(dag_id=spec["dag_id"], schedule=None, start_date=datetime(2025, 1, 1), catchup=False,
              tags=["bench"]) as dag:
-        DbtCloudRunJobOperator(task_id="run_job", job_id=spec["job_id"], account_id=spec["account_id"], retries=0,
-                               **spec["settings"])
+        OPERATORS[spec["operator"]](task_id="run_job", job_id=spec["job_id"], account_id=spec["account_id"],
+                                    retries=0, **spec["settings"])
     globals()[spec["dag_id"]] = dag

@@ -9,6 +9,11 @@ part of `make test`, where a missing spec would be a skip in CI. Run with the em
 For every call the Airflow provider, dbt-cloud-cli and dbt-jobs-as-code make, it prints two verdicts: `strict` (the spec as written)
 and `nulls ok` (the same, but any property may be null: the published spec marks no field
 nullable, although dbt Cloud returns nulls for unset fields such as a project's `repository`).
+
+It also checks the query parameters: for every operation the emulator serves, the spec's documented
+parameters must be the ones the emulator ships (api/documented_parameters.py, which makes it answer 400
+for a documented parameter a handler does not apply), each refused one must answer 400 naming it, and
+the table in emulator/README.md must be current. `--write` rewrites that module and that table.
 """
 
 from __future__ import annotations
@@ -25,6 +30,8 @@ import jsonschema
 import yaml
 from fastapi.testclient import TestClient
 
+from dbt_cloud_emulator.api.documented_parameters import DOCUMENTED_PARAMETERS
+from dbt_cloud_emulator.api.envelope import HONOURED_PARAMETERS, operation_key
 from dbt_cloud_emulator.app import EmulatorApp
 from dbt_cloud_emulator.settings import Settings
 
@@ -32,6 +39,12 @@ ACCOUNT = 12345
 V2 = f"/api/v2/accounts/{ACCOUNT}"
 V3 = f"/api/v3/accounts/{ACCOUNT}"
 DEFAULT_SPEC_DIR = Path(__file__).resolve().parents[3] / "shared" / "reference"
+EMULATOR_DIR = Path(__file__).resolve().parents[1]
+PARAMETERS_MODULE = EMULATOR_DIR / "src" / "dbt_cloud_emulator" / "api" / "documented_parameters.py"
+README = EMULATOR_DIR / "README.md"
+TABLE_START, TABLE_END = "<!-- parameters table: written by devtools/check_openapi.py --write -->", "<!-- end of parameters table -->"
+# a value of each documented parameter's type, to probe that a refused one answers 400
+SAMPLE_VALUES = {"integer": "1", "boolean": "true", "array": "1", "string": "x"}
 
 
 def calls(run_id: int) -> list[tuple[str, str, str, str, dict[str, Any]]]:
@@ -98,6 +111,82 @@ def writes(http: TestClient) -> list[tuple[str, str, str, str, Any]]:
     ]
 
 
+def documented_parameters(specs: dict[str, dict[str, Any]]) -> dict[str, dict[str, str]]:
+    """{operation_key: {query parameter: its type}} of each operation the emulator serves that documents any."""
+    documented: dict[str, dict[str, str]] = {}
+    for version in ("v2", "v3"):
+        spec = specs[version]
+        for path, item in spec["paths"].items():
+            for method, operation in item.items():
+                key = operation_key(method, path)
+                if key not in HONOURED_PARAMETERS or not isinstance(operation, dict) or key in documented:
+                    continue
+                parameters = [*item.get("parameters", []), *operation.get("parameters", [])]
+                query = {parameter["name"]: parameter.get("schema", {}).get("type") or "string"
+                         for parameter in (_resolve(spec, raw) for raw in parameters) if parameter["in"] == "query"}
+                if query:
+                    documented[key] = query
+    return dict(sorted(documented.items(), key=lambda entry: entry[0].split(" ", 1)[::-1]))
+
+
+def _resolve(spec: dict[str, Any], parameter: dict[str, Any]) -> dict[str, Any]:
+    if "$ref" in parameter:
+        return spec["components"]["parameters"][parameter["$ref"].rsplit("/", 1)[1]]
+    return parameter
+
+
+def parameters_module(documented: dict[str, dict[str, str]]) -> str:
+    lines = ['"""The query parameters dbt Cloud\'s OpenAPI specs document for each operation the emulator serves.',
+             "", "Written by emulator/devtools/check_openapi.py --write from the specs; do not edit by hand.", '"""', "",
+             "DOCUMENTED_PARAMETERS: dict[str, tuple[str, ...]] = {"]
+    for key, parameters in documented.items():
+        names = ", ".join(f'"{name}"' for name in sorted(parameters))
+        lines.append(f'    "{key}": ({names}{"," if len(parameters) == 1 else ""}),')
+    return "\n".join([*lines, "}", ""])
+
+
+def readme_table(documented: dict[str, dict[str, str]]) -> str:
+    rows = [TABLE_START, "", "| operation | applied | answered 400 (not implemented) |", "|---|---|---|"]
+    for key, parameters in documented.items():
+        honoured = sorted(set(parameters) & HONOURED_PARAMETERS[key])
+        refused = sorted(set(parameters) - HONOURED_PARAMETERS[key])
+        rows.append(f"| `{key.replace('{}', '{…}')}` | {', '.join(honoured) or '—'} | {', '.join(refused) or '—'} |")
+    return "\n".join([*rows, "", TABLE_END])
+
+
+def check_parameters(specs: dict[str, dict[str, Any]], http: TestClient, write: bool) -> tuple[int, int, int, int]:
+    """(operations, parameters checked, refused, failures): the shipped module and README table against the specs,
+    and each refused parameter answered 400 naming it."""
+    documented = documented_parameters(specs)
+    failures = 0
+    module, readme = parameters_module(documented), README.read_text()
+    start, end = readme.index(TABLE_START), readme.index(TABLE_END) + len(TABLE_END)
+    table = readme_table(documented)
+    if write:
+        PARAMETERS_MODULE.write_text(module)
+        README.write_text(readme[:start] + table + readme[end:])
+    else:
+        for name, current, expected in (("api/documented_parameters.py", PARAMETERS_MODULE.read_text(), module),
+                                        ("README.md's parameters table", readme[start:end], table)):
+            if current != expected:
+                failures += 1
+                print(f"[FAIL] {name} is out of date with the specs: run this check with --write")
+    checked = refused_count = 0
+    for key, parameters in documented.items():
+        method, path = key.split(" ", 1)
+        concrete = path.replace("{}", str(ACCOUNT), 1).replace("{}", "1")
+        for name, kind in parameters.items():
+            checked += 1
+            if name in HONOURED_PARAMETERS[key]:
+                continue
+            refused_count += 1
+            response = http.request(method, concrete, params={name: SAMPLE_VALUES.get(kind, "x")})
+            if response.status_code != 400 or name not in response.text:
+                failures += 1
+                print(f"[FAIL] {key} ?{name}= answered {response.status_code}, not 400 naming it")
+    return len(documented), checked, refused_count, failures
+
+
 def allow_nulls(schema: Any) -> Any:
     """A copy where every typed schema also accepts null (required properties must still be present)."""
     if isinstance(schema, list):
@@ -133,6 +222,8 @@ def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--spec-dir", type=Path, default=DEFAULT_SPEC_DIR)
     parser.add_argument("--details", action="store_true", help="print every schema error")
+    parser.add_argument("--write", action="store_true",
+                        help="rewrite api/documented_parameters.py and README.md's parameters table from the specs")
     args = parser.parse_args()
     specs = {version: yaml.safe_load((args.spec_dir / f"dbt-cloud-openapi-{version}.yaml").read_text())
              for version in ("v2", "v3")}
@@ -164,6 +255,7 @@ def main() -> int:
             for version, method, spec_path, path, query in calls(run_id):
                 label = f"GET {path}" + (f" {query}" if query else "")
                 results.append((version, label, spec_path, method, http.get(path, params=query)))
+            operations, checked, refused, parameter_failures = check_parameters(specs, http, args.write)
 
         for version, label, spec_path, method, response in results:
             schema = response_schema(specs[version], method, spec_path)
@@ -179,7 +271,9 @@ def main() -> int:
             for error in (strict if args.details else lenient):
                 print(f"      {error}")
     print(f"{len(results)} calls checked; {failures} failing with nulls allowed.")
-    return 1 if failures else 0
+    print(f"{checked} documented query parameters of {operations} served operations checked: "
+          f"{checked - refused} applied, {refused} answered 400 naming them, 0 ignored; {parameter_failures} failing.")
+    return 1 if failures or parameter_failures else 0
 
 
 if __name__ == "__main__":

@@ -5,7 +5,10 @@ import os
 import subprocess
 import sys
 import textwrap
+import urllib.error
 from pathlib import Path
+
+import pytest
 
 EMULATOR_DIR = Path(__file__).resolve().parents[1]
 UV = EMULATOR_DIR.parent / ".tools" / "bin" / "uv"  # make install puts uv there (local_runner/install.py)
@@ -52,3 +55,29 @@ def test_a_project_outside_the_repository_uses_the_fixture(tmp_path):
     summary = inner.stdout.strip().splitlines()[-1]
     assert inner.returncode == 1 and "1 failed, 1 passed" in summary, inner.stdout[-4000:] + inner.stderr[-2000:]
     assert "test_a_wrong_run_id_fails" in inner.stdout and "test_the_run_id_reaches_run_results" not in inner.stdout.split("short test summary")[-1]
+
+
+def test_the_fixture_and_its_control_client(dbt_cloud_emulator):
+    """The plugin's own fixture (the package's entry point loads it here too): the API, and each control."""
+    emulator, control = dbt_cloud_emulator, dbt_cloud_emulator.control
+    assert emulator.is_healthy() and emulator.trust_bundle.exists() and control.health() == {"status": "ok"}
+    assert emulator.api("GET", "")["data"]["id"] == emulator.account_id
+
+    ended_in_error, ended_in_success = control.synthetic_runs(999, count=2, seconds=0.2, fail=1)
+    assert emulator.wait_for_run(ended_in_error)["status"] == 20
+    assert emulator.wait_for_run(ended_in_success)["status"] == 10
+
+    control.lock_out(emulator.account_id, seconds=30)
+    with pytest.raises(urllib.error.HTTPError) as refused:
+        emulator.api("GET", "runs/")
+    assert refused.value.code == 429
+    assert control.rate_limit()["accounts"][str(emulator.account_id)]["locked_until"] is not None
+    limit = control.rate_limit()["per_minute"]
+    assert control.set_rate_limit(per_minute=0)["per_minute"] == 0  # no limit: nothing is refused, not even a lock-out
+    assert emulator.api("GET", "runs/")["data"]
+    control.set_rate_limit(per_minute=limit)
+
+    assert control.set_faults(rate=0.5, kinds=["500"])["rate"] == 0.5 and "injected" in control.faults()
+    control.set_faults(rate=0)
+    assert control.release_synthetic_runs() == {"released": 0, "failing": 0}
+    assert control.reset_job(333) and control.stats()

@@ -13,8 +13,9 @@ DEFAULT_ARGS = {
     "dbt_cloud_conn_id": settings.conn_id,
     "account_id": settings.account_id,
     "owner": "data-platform",
-    # How often a waiting operator asks for the run's status (the provider's default is 60 s):
-    # see dags/dbt_cloud_run_job.py for the measured trade-off.
+    # How often a sync wait reads its run (the provider's default is 60 s): 10 requests a minute per
+    # waiting task. Deferred waits ignore it: the triggerer's status board reads all their runs, 100
+    # a request, every 2 s (docs/guarantees.md, "dbt Cloud's rate limit").
     "check_interval": 6,
     # The one retry policy of API calls, sync and deferrable alike (include/dbt_cloud/hook.py):
     # 8 attempts, backing off from 1 s; set hook_params on a task to change it there.

@@ -7,6 +7,9 @@ timeouts, and gives every request a timeout. Run triggers (POST jobs/<id>/run/ a
 are never retried here: a trigger whose answer was lost may have created the run, so
 `include/dbt_cloud/operators.py` looks for it before triggering again.
 
+A 429 (dbt Cloud's per-account rate limit) is waited out whatever it lasts, within the task's own
+timeouts: the request was refused, not lost, so asking again is safe, even for a run trigger.
+
 One retry policy: `hook_params` (`retry_limit`, `retry_delay`; default RETRY_POLICY) sets the
 attempts and the back-off of these sync calls and, through the trigger, of the deferrable wait.
 Each override names its row in docs/provider-gaps.md and the provider version that retires it.
@@ -128,6 +131,19 @@ def backoff(retry_delay: float) -> Callable[[RetryCallState], float]:
     return wait
 
 
+def _rate_limited(error: BaseException | None) -> bool:
+    return isinstance(error, TransientDbtCloudError) and error.response.status_code == 429
+
+
+class _stop_after(stop_after_attempt):  # noqa: N801 - a tenacity stop, named like tenacity's own
+    """Tenacity stop: after `max_attempt_number` tries, except that a 429 never ends the retries (gap G7)."""
+
+    def __call__(self, retry_state: RetryCallState) -> bool:
+        outcome = retry_state.outcome
+        return not (outcome is not None and outcome.failed and _rate_limited(outcome.exception())) and \
+            super().__call__(retry_state)
+
+
 class ResilientDbtCloudHook(DbtCloudHook):
     """DbtCloudHook with retries of transient errors on every call but run triggers, and request timeouts."""
 
@@ -141,7 +157,7 @@ class ResilientDbtCloudHook(DbtCloudHook):
     ) -> None:
         super().__init__(dbt_cloud_conn_id, timeout_seconds, retry_limit, retry_delay, retry_args)
         if not retry_args:  # gap G3: the provider's back-off ignores Retry-After; no provider version honours it
-            self.retry_args = {**self.retry_args, "wait": backoff(self.retry_delay)}
+            self.retry_args = {**self.retry_args, "wait": backoff(self.retry_delay), "stop": _stop_after(self.retry_limit)}
 
     @staticmethod
     def _retryable_error(exception: BaseException) -> bool:
@@ -194,9 +210,9 @@ class ResilientDbtCloudHook(DbtCloudHook):
         return super()._run_and_get_response(method=method, endpoint=endpoint, **kwargs)
 
     def _trigger_once(self, **kwargs: Any) -> Any:
-        """POST a run trigger exactly once: a retry could create a second run."""
+        """POST a run trigger once (a retry could create a second run), or again after a 429, which created none."""
         retry_args = self.retry_args
-        self.retry_args = {**retry_args, "stop": stop_after_attempt(1)}
+        self.retry_args = {**retry_args, "stop": _stop_after(1)}  # a 429 created no run: ask again
         try:
             return super()._run_and_get_response(method="POST", **kwargs)
         finally:

@@ -21,11 +21,12 @@
   Clearing the task changes the key, so a cleared task runs dbt again; clearing other tasks
   of the DAG run does not.
 - Stopping the task cancels its run in every mode: execution_timeout and on_kill in the
-  provider; a deferred task marked failed or cleared through CancellingDbtCloudRunJobTrigger,
+  provider; a deferred task marked failed or cleared through ResilientDbtCloudRunJobTrigger's on_kill,
   or, if the triggerer had not started that trigger yet, through the listener in
   plugins/dbt_cloud_stopped_deferrals.py (mark failed or success) and, for a clear, through the
   next try, which cancels the runs of the task's earlier keys still in progress.
-- In deferrable mode the wait ends in error only if the run failed (include/dbt_cloud/trigger.py).
+- In deferrable mode the wait ends in error only if the run failed, and the waits of a triggerer share one
+  status poll per account (include/dbt_cloud/trigger.py).
 - Two timeouts, one model (docs/timeouts.md): `timeout` stops the waiting. If the run is still
   going then, the task fails at once, without retries (a retry would only wait on the same run
   again), naming the run, which keeps going in dbt Cloud. `execution_timeout` stops the task and
@@ -52,7 +53,7 @@ from airflow.sdk.exceptions import AirflowFailException
 from .config import _pinning_variable, settings
 from .hook import DbtCloudUnreachableError, ResilientDbtCloudHook, TransientDbtCloudError
 from .job_lookup import _IDENTIFIER_TAG, find_job
-from .trigger import CancellingDbtCloudRunJobTrigger, VerifiedDbtCloudRunTrigger
+from .trigger import ResilientDbtCloudRunJobTrigger
 
 if TYPE_CHECKING:
     from airflow.sdk import Context
@@ -112,7 +113,7 @@ def _cause(run: dict[str, Any]) -> str:
 class _ResilientDbtCloudTask:
     """What the operator and the sensor share: the retrying hook and the verifying trigger."""
 
-    trigger_class: type[VerifiedDbtCloudRunTrigger] = VerifiedDbtCloudRunTrigger
+    cancels_run_on_kill = False
 
     @cached_property
     def hook(self) -> ResilientDbtCloudHook:
@@ -120,9 +121,9 @@ class _ResilientDbtCloudTask:
         return ResilientDbtCloudHook(self.dbt_cloud_conn_id, **self.hook_params)
 
     def defer(self, *, trigger: Any, **kwargs: Any) -> None:
-        # Rows T1, T2: the provider's execute() defers on its own trigger class, so swap it here.
+        # Rows T1-T3: the provider's execute() defers on its own trigger class, so swap it here.
         if type(trigger) is DbtCloudRunJobTrigger:
-            trigger = self.trigger_class.from_trigger(trigger)
+            trigger = ResilientDbtCloudRunJobTrigger.from_trigger(trigger, cancel_on_kill=self.cancels_run_on_kill)
         super().defer(trigger=trigger, **kwargs)
 
 
@@ -135,7 +136,7 @@ class ResilientDbtCloudRunJobOperator(_ResilientDbtCloudTask, DbtCloudRunJobOper
     :param environment_id: likewise (default DBT_CLOUD_ENVIRONMENT_ID; unset: any environment).
     """
 
-    trigger_class = CancellingDbtCloudRunJobTrigger
+    cancels_run_on_kill = True
 
     def __init__(self, *, project_id: int | None = None, environment_id: int | None = None, **kwargs: Any) -> None:
         super().__init__(**kwargs)

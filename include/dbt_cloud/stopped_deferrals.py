@@ -28,7 +28,7 @@ from airflow.listeners import hookimpl
 from airflow.utils.state import TaskInstanceState
 
 if TYPE_CHECKING:
-    from .trigger import CancellingDbtCloudRunJobTrigger
+    from .trigger import ResilientDbtCloudRunJobTrigger
 
 log = logging.getLogger(__name__)
 
@@ -54,15 +54,15 @@ def _cancel_run_of_stopped_deferral(task_instance: Any, new_state: TaskInstanceS
                      daemon=True).start()
 
 
-def trigger_to_cancel(task_instance: Any, new_state: TaskInstanceState) -> CancellingDbtCloudRunJobTrigger | None:
-    """The cancelling trigger a task instance just set to `new_state` was deferred on, if any."""
+def trigger_to_cancel(task_instance: Any, new_state: TaskInstanceState) -> ResilientDbtCloudRunJobTrigger | None:
+    """The run-cancelling trigger a task instance just set to `new_state` was deferred on, if any."""
     # Only the API server's task instances (database rows) keep the trigger of a stopped deferral;
     # a task process's own instance has none, and a retry (up_for_retry) must keep its run.
     if getattr(task_instance, "trigger_id", None) is None or task_instance.state != new_state:
         return None
-    from .trigger import CancellingDbtCloudRunJobTrigger
+    from .trigger import ResilientDbtCloudRunJobTrigger
 
     row = task_instance.trigger
-    if row is None or row.classpath != CancellingDbtCloudRunJobTrigger.classpath():
+    if row is None or row.classpath != ResilientDbtCloudRunJobTrigger.classpath() or not row.kwargs.get("cancel_on_kill"):
         return None
-    return CancellingDbtCloudRunJobTrigger(**row.kwargs)
+    return ResilientDbtCloudRunJobTrigger(**row.kwargs)

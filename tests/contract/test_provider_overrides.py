@@ -124,8 +124,7 @@ def test_every_override_of_a_provider_method_has_a_contract():
     from include.dbt_cloud import hook, operators, trigger
 
     ours = [hook.ResilientDbtCloudHook, operators._ResilientDbtCloudTask, operators.ResilientDbtCloudRunJobOperator,
-            operators.ResilientDbtCloudJobRunSensor, trigger.VerifiedDbtCloudRunTrigger,
-            trigger.CancellingDbtCloudRunJobTrigger]
+            operators.ResilientDbtCloudJobRunSensor, trigger.ResilientDbtCloudRunJobTrigger]
     provider = [HOOK, OPERATOR, SENSOR, TRIGGER]
     covered = {(c.where, c.name) for c in CONTRACTS}
     missing = []

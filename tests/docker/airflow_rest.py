@@ -48,6 +48,10 @@ class AirflowRest:
     def trigger(self, dag_id: str) -> str:
         """What the Trigger button does: unpause the DAG, then a manual run with no logical date."""
         self._call("PATCH", f"/dags/{dag_id}", json={"is_paused": False})
+        return self.start_run(dag_id)
+
+    def start_run(self, dag_id: str) -> str:
+        """A manual run with no logical date, of a DAG that is not paused."""
         return self._call("POST", f"/dags/{dag_id}/dagRuns", json={"logical_date": None, "conf": {}})["dag_run_id"]
 
     def dag_run(self, dag_id: str, run_id: str) -> dict:

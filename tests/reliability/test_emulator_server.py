@@ -114,7 +114,9 @@ JSON = st.recursive(st.none() | st.booleans() | st.integers() | st.floats(allow_
 TRIGGER_FIELDS = st.sampled_from(["cause", "steps_override", "schema_override", "threads_override", "git_sha",
                                   "generate_docs_override", "timeout_seconds_override", "dbt_version_override"])
 QUERY_NAMES = st.sampled_from(["limit", "offset", "order_by", "status", "status__in", "include_related",
-                               "job_definition_id", "project_id", "environment_id", "step", "name__icontains"])
+                               "job_definition_id", "project_id", "environment_id", "step", "name__icontains",
+                               "pk__in", "id__gt", "created_at__range", "finished_at__range", "state",
+                               "has_docs_generated", "dbt_version__in", "triggers_schedule"])
 
 
 @given(body=st.one_of(JSON, st.dictionaries(TRIGGER_FIELDS, JSON, max_size=5), st.binary(max_size=50)))

@@ -156,5 +156,6 @@ def test_no_answer_at_all_names_the_fix(monkeypatch):
 
     monkeypatch.setenv("AIRFLOW_CONN_DBT_CLOUD_DEFAULT",
                        f'{{"conn_type": "dbt_cloud", "host": "localhost:{free_port()}", "login": "{tenant.ACCOUNT_ID}", "password": "x"}}')
-    with pytest.raises(DbtCloudUnreachableError, match=r"No answer from dbt Cloud at https://localhost:\d+/.*make start"):
+    with pytest.raises(DbtCloudUnreachableError,
+                       match=r"No answer from dbt Cloud at https://localhost:\d+/.*check that it is up.*AIRFLOW_CONN_DBT_CLOUD_DEFAULT"):
         ResilientDbtCloudHook("dbt_cloud_default", retry_limit=2).get_job(job_id=BUILD_ALL, account_id=tenant.ACCOUNT_ID)

@@ -20,7 +20,7 @@ from cryptography.hazmat.primitives.asymmetric import ec
 from cryptography.x509.oid import NameOID
 
 from include.dbt_cloud.hook import DbtCloudCertificateUntrustedError, DbtCloudUnreachableError, ResilientDbtCloudHook
-from include.dbt_cloud.trigger import VerifiedDbtCloudRunTrigger
+from include.dbt_cloud.trigger import ResilientDbtCloudRunJobTrigger
 from local_runner.ports import free_port
 
 TOKEN = "dbtc-secret-token-never-logged"
@@ -127,7 +127,7 @@ def test_a_refused_connection_names_the_connection_to_check(monkeypatch):
 def test_the_deferrable_wait_stops_at_an_untrusted_certificate_naming_the_trust_fix(tls_server, monkeypatch, capfd):
     port, _, served = tls_server
     point_connection_at(monkeypatch, port)
-    trigger = VerifiedDbtCloudRunTrigger(conn_id="dbt_cloud_default", run_id=5, account_id=1, end_time=time.time() + 600,
+    trigger = ResilientDbtCloudRunJobTrigger(conn_id="dbt_cloud_default", run_id=5, account_id=1, end_time=time.time() + 600,
                                          poll_interval=5, hook_params={"retry_limit": 1, "retry_delay": 5})
 
     async def first_event():

@@ -7,35 +7,36 @@ from types import SimpleNamespace
 import pytest
 from airflow.utils.state import TaskInstanceState
 
-from include.dbt_cloud.trigger import CancellingDbtCloudRunJobTrigger, VerifiedDbtCloudRunTrigger
+from include.dbt_cloud.trigger import ResilientDbtCloudRunJobTrigger
 from include.dbt_cloud.stopped_deferrals import trigger_to_cancel
 from plugins.dbt_cloud_stopped_deferrals import DbtCloudStoppedDeferralsPlugin
 
 FAILED, SUCCESS, UP_FOR_RETRY = TaskInstanceState.FAILED, TaskInstanceState.SUCCESS, TaskInstanceState.UP_FOR_RETRY
 
 
-def trigger_row(trigger_class: type[VerifiedDbtCloudRunTrigger]) -> SimpleNamespace:
+def trigger_row(cancel_on_kill: bool) -> SimpleNamespace:
     """A row of Airflow's trigger table, as the API server's task instance carries it."""
-    trigger = trigger_class(conn_id="dbt_cloud_default", run_id=100001, end_time=2e9, account_id=12345,
-                            poll_interval=6, hook_params={"retry_limit": 3})
+    trigger = ResilientDbtCloudRunJobTrigger(conn_id="dbt_cloud_default", run_id=100001, end_time=2e9, account_id=12345,
+                                             poll_interval=6, hook_params={"retry_limit": 3},
+                                             cancel_on_kill=cancel_on_kill)
     classpath, kwargs = trigger.serialize()
     return SimpleNamespace(classpath=classpath, kwargs=kwargs)
 
 
-def database_task_instance(state, trigger_class=CancellingDbtCloudRunJobTrigger) -> SimpleNamespace:
-    return SimpleNamespace(task_id="run_job_deferrable", state=state, trigger_id=7, trigger=trigger_row(trigger_class))
+def database_task_instance(state, cancel_on_kill=True) -> SimpleNamespace:
+    return SimpleNamespace(task_id="run_job_deferrable", state=state, trigger_id=7, trigger=trigger_row(cancel_on_kill))
 
 
 @pytest.mark.parametrize("state", [FAILED, SUCCESS])
 def test_a_deferred_run_job_task_marked_failed_or_success_gets_its_trigger_back_to_cancel_with(state):
     trigger = trigger_to_cancel(database_task_instance(state), state)
 
-    assert isinstance(trigger, CancellingDbtCloudRunJobTrigger)
+    assert isinstance(trigger, ResilientDbtCloudRunJobTrigger) and trigger.cancel_on_kill
     assert (trigger.run_id, trigger.account_id, trigger.hook_params) == (100001, 12345, {"retry_limit": 3})
 
 
 def test_a_sensor_never_cancels_the_run_it_watches():
-    assert trigger_to_cancel(database_task_instance(FAILED, VerifiedDbtCloudRunTrigger), FAILED) is None
+    assert trigger_to_cancel(database_task_instance(FAILED, cancel_on_kill=False), FAILED) is None
 
 
 def test_a_deferred_task_failing_into_a_retry_keeps_its_run():

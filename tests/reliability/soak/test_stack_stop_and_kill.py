@@ -34,14 +34,10 @@ def synthetic_job_env():
 
 
 @pytest.fixture(scope="module")
-def stack(synthetic_job_env, local_stack):
+def stack(synthetic_job_env, local_stack, stack_dbt_cloud):
     from local_runner import airflow
-    from local_runner.emulator import EmulatorProcess
 
-    patch = pytest.MonkeyPatch()  # requests prefers REQUESTS_CA_BUNDLE (the session emulator's) to session.verify
-    patch.setenv("REQUESTS_CA_BUNDLE", str(local_stack.trust_bundle))
-    yield local_stack, airflow.api_session(local_stack), DbtCloudApi(EmulatorProcess(local_stack))
-    patch.undo()
+    return local_stack, airflow.api_session(local_stack), stack_dbt_cloud
 
 
 def start_dag_run(session, base: str, dag_id: str) -> str:

@@ -5,15 +5,18 @@ from __future__ import annotations
 
 import dataclasses
 import json
+import re
 from collections.abc import Callable, Iterable, Sequence
+from datetime import datetime, timezone
 from typing import Any
 
-from fastapi import APIRouter, FastAPI, Request
+from fastapi import APIRouter, Depends, FastAPI, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
 from starlette.datastructures import QueryParams
 from starlette.exceptions import HTTPException
 
+from dbt_cloud_emulator.api.documented_parameters import DOCUMENTED_PARAMETERS
 from dbt_cloud_emulator.store import SQLITE_INTEGERS
 
 MAX_LIMIT = 100
@@ -90,15 +93,41 @@ def install_error_handlers(app: FastAPI) -> None:
 # routes
 
 
-def route(router: APIRouter, method: str, path: str) -> Callable[[Callable[..., Any]], Callable[..., Any]]:
-    """Register `path` with and without its trailing slash: dbt Cloud answers both, and clients use both."""
+def route(
+    router: APIRouter, method: str, path: str, honours: Iterable[str] = ()
+) -> Callable[[Callable[..., Any]], Callable[..., Any]]:
+    """Register `path` with and without its trailing slash: dbt Cloud answers both, and clients use both.
+
+    `honours`: the query parameters the handler applies. A parameter dbt Cloud's spec documents for the
+    operation but the handler does not apply answers 400 naming it, so that none is silently ignored;
+    parameters the spec does not document are ignored, as dbt Cloud ignores them."""
+    key = operation_key(method, path)
+    HONOURED_PARAMETERS[key] = frozenset(honours)
+    refused = frozenset(DOCUMENTED_PARAMETERS.get(key, ())) - HONOURED_PARAMETERS[key]
+
+    def refuse_unhonoured(request: Request) -> None:
+        sent = sorted(refused.intersection(request.query_params))
+        if sent:
+            raise ApiError(400, f"The emulator does not implement the query parameter(s) {', '.join(sent)} of "
+                                f"{method} {path} (dbt Cloud documents them); leave them out (emulator/README.md "
+                                "lists the parameters of each operation).")
 
     def register(endpoint: Callable[..., Any]) -> Callable[..., Any]:
         for form in dict.fromkeys((path, path.rstrip("/") or "/")):
-            router.add_api_route(form, endpoint, methods=[method], include_in_schema=form == path)
+            router.add_api_route(form, endpoint, methods=[method], include_in_schema=form == path,
+                                 dependencies=[Depends(refuse_unhonoured)] if refused else None)
         return endpoint
 
     return register
+
+
+# what each route applies, by operation_key: read by the developer check that writes the README table
+HONOURED_PARAMETERS: dict[str, frozenset[str]] = {}
+
+
+def operation_key(method: str, path: str) -> str:
+    """`GET /api/v2/accounts/{}/runs/{}/`: path parameters unnamed, so the emulator's and the spec's paths match."""
+    return f"{method.upper()} {re.sub(r'{[^}]*}', '{}', path)}"
 
 
 # request bodies
@@ -140,6 +169,48 @@ def int_list_param(query: QueryParams, name: str) -> list[int] | None:
     if name not in query:
         return None
     return [_to_int(name, item) for item in list_values(query.getlist(name))]
+
+
+def value_and_list(value: Any, values: list[Any] | None) -> tuple[Any, ...] | None:
+    """`x` and `x__in` (status, pk, dbt_version, ...) both narrow a list: an item must satisfy each one given."""
+    if value is None:
+        return None if values is None else tuple(values)
+    if values is None:
+        return (value,)
+    return (value,) if value in values else ()
+
+
+def str_list_param(query: QueryParams, name: str) -> list[str] | None:
+    return list_values(query.getlist(name)) if name in query else None
+
+
+def bool_param(query: QueryParams, name: str) -> bool | None:
+    raw = query.get(name)
+    if raw is None or raw.strip() == "":
+        return None
+    value = raw.strip().lower()
+    if value not in ("true", "false", "1", "0"):
+        raise ApiError(400, f"Query parameter {name} must be true or false, got {raw!r}.")
+    return value in ("true", "1")
+
+
+def datetime_range_param(query: QueryParams, name: str) -> tuple[float, float] | None:
+    """`[start, end]` as ISO 8601 date-times or dates (UTC when no offset is given), both ends included,
+    in any list spelling list_values reads; as epoch seconds."""
+    if name not in query:
+        return None
+    values = list_values(query.getlist(name))
+    if len(values) != 2:
+        raise ApiError(400, f"Query parameter {name} takes two date-times, start and end, such as "
+                            f"{name}=[\"2024-01-01T00:00:00Z\", \"2024-01-31T23:59:59Z\"]; got {len(values)} value(s).")
+    ends = []
+    for value in values:
+        try:
+            moment = datetime.fromisoformat(value)
+            ends.append((moment if moment.tzinfo else moment.replace(tzinfo=timezone.utc)).timestamp())
+        except (ValueError, OverflowError):  # not a date-time, or one out of range once its offset is applied
+            raise ApiError(400, f"Query parameter {name} must hold ISO 8601 date-times, got {value!r}.") from None
+    return ends[0], ends[1]
 
 
 def choice_list_param(query: QueryParams, name: str, allowed: Iterable[str]) -> set[str]:
@@ -191,14 +262,21 @@ class Page:
             raise ApiError(400, "Offset must not be negative.")
         return cls(limit, offset)
 
-    def check_within(self, total: int) -> None:
-        """An offset past the end would answer count 0 while total_count > 0, which makes paginating clients
-        (the Airflow provider among them) loop forever; refuse it with the way out instead."""
-        if total and self.offset >= total:
-            raise ApiError(400, f"Offset {self.offset} is past the last item: there are {total}; use an offset below {total}.")
-
     def slice(self, items: list) -> list:
         return items[self.offset : self.offset + self.limit]
+
+
+# filters every list applies the same way: by id, name and soft-deletion state
+COMMON_FILTERS = ("limit", "offset", "order_by", "pk", "pk__in", "pk__gt", "id__gt", "name", "name__icontains", "state")
+STATES = {"active": (1,), "1": (1,), "deleted": (2,), "2": (2,), "all": (1, 2)}
+
+
+def state_param(query: QueryParams, default: str) -> tuple[int, ...]:
+    """dbt Cloud's soft-deletion filter: active / 1, deleted / 2, or all."""
+    raw = (query.get("state") or default).strip().lower()
+    if raw not in STATES:
+        raise ApiError(400, f"Query parameter state must be active (1), deleted (2) or all, got {raw!r}.")
+    return STATES[raw]
 
 
 def page_of(
@@ -209,23 +287,35 @@ def page_of(
     to_json: Callable[[Any], dict[str, Any]],
     filters: dict[str, Any] | None = None,
 ) -> JSONResponse:
-    """Filter `items` (objects with id and name) by name__icontains, order them, answer one page in the list envelope."""
+    """Filter `items` (objects with id, name and optionally state) by COMMON_FILTERS (active ones by default,
+    as dbt Cloud's lists), order them, answer one page in the list envelope."""
     query = request.query_params
     page = Page.from_query(query)
     order_by = order_by_param(query, orderable)
-    name_contains = query.get("name__icontains")
-    if name_contains:
-        items = [item for item in items if name_contains.lower() in item.name.lower()]
+    common = {
+        "pk": int_param(query, "pk"), "pk__in": int_list_param(query, "pk__in"), "pk__gt": int_param(query, "pk__gt"),
+        "id__gt": int_param(query, "id__gt"), "name": query.get("name"), "name__icontains": query.get("name__icontains"),
+        "state": query.get("state"),
+    }
+    states = state_param(query, "active")
+    above = max((bound for bound in (common["pk__gt"], common["id__gt"]) if bound is not None), default=None)
+    items = [
+        item for item in items
+        if getattr(item, "state", 1) in states
+        and common["pk"] in (None, item.id)
+        and (common["pk__in"] is None or item.id in common["pk__in"])
+        and (above is None or item.id > above)
+        and common["name"] in (None, item.name)
+        and (not common["name__icontains"] or common["name__icontains"].lower() in item.name.lower())
+    ]
     column = order_by.lstrip("-")
     if column == "name":
-        key: Callable[[Any], Any] = lambda item: item.name
+        key: Callable[[Any], Any] = lambda item: (item.name, item.id)
     elif column in ("created_at", "updated_at"):
         key = lambda item: (getattr(item, column, 0.0), item.id)
     else:
         key = lambda item: item.id
     items = sorted(items, key=key, reverse=order_by.startswith("-"))
-    page.check_within(len(items))
-    applied = {"account_id": account_id, **(filters or {}), "limit": page.limit, "offset": page.offset}
-    if name_contains:
-        applied["name__icontains"] = name_contains
-    return listing([to_json(item) for item in page.slice(items)], filters=applied, order_by=order_by, total=len(items))
+    applied = {"account_id": account_id, **(filters or {}), **common, "limit": page.limit, "offset": page.offset}
+    return listing([to_json(item) for item in page.slice(items)], filters={name: value for name, value in applied.items()
+                   if value is not None}, order_by=order_by, total=len(items))

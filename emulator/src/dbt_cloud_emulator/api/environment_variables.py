@@ -25,7 +25,7 @@ BASE = "/api/v3/accounts/{account_id}/projects/{project_id}/environment-variable
 TYPES = ("project", "environment", "job", "user")
 
 
-@route(router, "GET", BASE + "/job/")
+@route(router, "GET", BASE + "/job/", honours=("job_definition_id",))
 async def job_variables(request: Request, account_id: int, project_id: int) -> JSONResponse:
     """{name: {"project": {id, value}, "job": {id, value}}} for the job's variables and the project's."""
     state = authorize(request, account_id)

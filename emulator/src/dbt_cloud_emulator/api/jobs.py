@@ -11,12 +11,15 @@ from fastapi.responses import JSONResponse
 from dbt_cloud_emulator.api import envelope, runs
 from dbt_cloud_emulator.api.accounts import account_json
 from dbt_cloud_emulator.api.auth import authorize
-from dbt_cloud_emulator.api.envelope import ApiError, choice_list_param, int_list_param, int_param, json_object, page_of, route
+from dbt_cloud_emulator.api.envelope import (
+    COMMON_FILTERS, ApiError, bool_param, choice_list_param, int_list_param, int_param, json_object, page_of, route,
+    str_list_param, value_and_list,
+)
 from dbt_cloud_emulator.api.projects import environment_json, project_json
 from dbt_cloud_emulator.api.timefmt import timestamp
 from dbt_cloud_emulator.engine import RunStatus
 from dbt_cloud_emulator.state import EmulatorState
-from dbt_cloud_emulator.store import Job, RunFilter
+from dbt_cloud_emulator.store import Job, JobFilter, RunFilter
 
 router = APIRouter()
 ORDERABLE = ("id", "name", "created_at", "updated_at")
@@ -51,26 +54,34 @@ _STR_TRIGGER_FIELDS = (
 )
 
 
-@route(router, "GET", "/api/v2/accounts/{account_id}/jobs/")
+@route(router, "GET", "/api/v2/accounts/{account_id}/jobs/", honours=(
+    *COMMON_FILTERS, "project_id", "project_id__in", "environment_id", "dbt_version__in", "is_fusion_ready", "is_system",
+    "triggers_schedule", "include_related"))
 async def list_jobs(request: Request, account_id: int) -> JSONResponse:
     state = authorize(request, account_id)
     query = request.query_params
+    include = choice_list_param(query, "include_related", JOB_RELATED)
     filters = {
         "project_id": int_param(query, "project_id"),
-        "environment_id": int_param(query, "environment_id"),
         "project_id__in": int_list_param(query, "project_id__in"),
+        "environment_id": int_param(query, "environment_id"),
+        "dbt_version__in": str_list_param(query, "dbt_version__in"),
+        "is_fusion_ready": bool_param(query, "is_fusion_ready"),
+        "is_system": bool_param(query, "is_system"),
+        "triggers_schedule": bool_param(query, "triggers_schedule"),
     }
-    name_contains = query.get("name__icontains")
-    jobs = [
-        job
-        for job in state.jobs.active(account_id)
-        if filters["project_id"] in (None, job.project_id)
-        and filters["environment_id"] in (None, job.environment_id)
-        and (filters["project_id__in"] is None or job.project_id in filters["project_id__in"])
-        and (not name_contains or name_contains.lower() in job.name.lower())
-    ]
-    applied = {name: value for name, value in {**filters, "name__icontains": name_contains}.items() if value is not None}
-    return page_of(request, account_id, jobs, ORDERABLE, lambda job: job_json(state, job), filters=applied)
+    job_filter = JobFilter(
+        project_ids=value_and_list(filters["project_id"], filters["project_id__in"]),
+        environment_id=filters["environment_id"],
+        dbt_versions=value_and_list(None, filters["dbt_version__in"]),
+        triggers_schedule=filters["triggers_schedule"],
+        # emulated jobs are never system jobs, and have no fusion readiness (null): all "not ready"
+        match_none=bool(filters["is_system"]) or bool(filters["is_fusion_ready"]),
+    )
+    return page_of(request, account_id, state.jobs.matching(account_id, job_filter), ORDERABLE,
+                   lambda job: job_json(state, job, include=include),
+                   filters={**{name: value for name, value in filters.items() if value is not None},
+                            "include_related": sorted(include) or None})
 
 
 @route(router, "POST", "/api/v2/accounts/{account_id}/jobs/")
@@ -84,7 +95,7 @@ async def create_job(request: Request, account_id: int) -> JSONResponse:
     return envelope.success(job_json(state, job))
 
 
-@route(router, "GET", "/api/v2/accounts/{account_id}/jobs/{job_id}/")
+@route(router, "GET", "/api/v2/accounts/{account_id}/jobs/{job_id}/", honours=("include_related",))
 async def get_job(request: Request, account_id: int, job_id: int) -> JSONResponse:
     state = authorize(request, account_id)
     include = choice_list_param(request.query_params, "include_related", JOB_RELATED)

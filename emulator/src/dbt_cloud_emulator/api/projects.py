@@ -12,16 +12,20 @@ from fastapi.responses import JSONResponse
 from dbt_cloud_emulator.api import envelope
 from dbt_cloud_emulator.api.accounts import TENANT_CREATED_AT
 from dbt_cloud_emulator.api.auth import authorize
-from dbt_cloud_emulator.api.envelope import ApiError, int_param, page_of, route
+from dbt_cloud_emulator.api.envelope import COMMON_FILTERS, ApiError, int_list_param, int_param, page_of, route, str_list_param, value_and_list
 from dbt_cloud_emulator.state import EmulatorState
 from dbt_cloud_emulator.tenant import Environment, Project, Tenant
 
 router = APIRouter()
 ORDERABLE = ("id", "name", "created_at", "updated_at")
+ENVIRONMENT_FILTERS = (
+    *COMMON_FILTERS, "project_id", "project_id__in", "dbt_version", "dbt_version__in", "deployment_type",
+    "deployment_type__in", "type", "credentials_id",
+)
 
 
-@route(router, "GET", "/api/v2/accounts/{account_id}/projects/")
-@route(router, "GET", "/api/v3/accounts/{account_id}/projects/")
+@route(router, "GET", "/api/v2/accounts/{account_id}/projects/", honours=COMMON_FILTERS)
+@route(router, "GET", "/api/v3/accounts/{account_id}/projects/", honours=COMMON_FILTERS)
 async def list_projects(request: Request, account_id: int) -> JSONResponse:
     state = authorize(request, account_id)
     projects = [project for project in state.tenant.projects.values() if project.account_id == account_id]
@@ -35,8 +39,8 @@ async def get_project(request: Request, account_id: int, project_id: int) -> JSO
     return envelope.success(project_view(state.tenant, find_project(state, account_id, project_id)))
 
 
-@route(router, "GET", "/api/v2/accounts/{account_id}/environments/")
-@route(router, "GET", "/api/v3/accounts/{account_id}/environments/")
+@route(router, "GET", "/api/v2/accounts/{account_id}/environments/", honours=ENVIRONMENT_FILTERS)
+@route(router, "GET", "/api/v3/accounts/{account_id}/environments/", honours=ENVIRONMENT_FILTERS)
 async def list_account_environments(request: Request, account_id: int) -> JSONResponse:
     state = authorize(request, account_id)
     return _environments_page(request, state, account_id, int_param(request.query_params, "project_id"))
@@ -52,7 +56,7 @@ async def get_account_environment(request: Request, account_id: int, environment
     return envelope.success(environment_view(state.tenant, environment))
 
 
-@route(router, "GET", "/api/v3/accounts/{account_id}/projects/{project_id}/environments/")
+@route(router, "GET", "/api/v3/accounts/{account_id}/projects/{project_id}/environments/", honours=ENVIRONMENT_FILTERS)
 async def list_environments(request: Request, account_id: int, project_id: int) -> JSONResponse:
     state = authorize(request, account_id)
     find_project(state, account_id, project_id)
@@ -66,12 +70,27 @@ async def get_environment(request: Request, account_id: int, project_id: int, en
 
 
 def _environments_page(request: Request, state: EmulatorState, account_id: int, project_id: int | None) -> JSONResponse:
+    """Emulated environments are all deployment environments on the emulator's dbt version, without credentials."""
+    query = request.query_params
+    filters: dict[str, Any] = {
+        "project_id": project_id,
+        "project_id__in": int_list_param(query, "project_id__in"),
+        "dbt_version__in": value_and_list(query.get("dbt_version"), str_list_param(query, "dbt_version__in")),
+        "deployment_type__in": value_and_list(query.get("deployment_type"), str_list_param(query, "deployment_type__in")),
+        "type": query.get("type"),
+        "credentials_id": int_param(query, "credentials_id"),
+    }
     environments = [
         env for env in state.tenant.environments.values()
         if env.account_id == account_id and project_id in (None, env.project_id)
+        and (filters["project_id__in"] is None or env.project_id in filters["project_id__in"])
+        and (filters["dbt_version__in"] is None or environment_dbt_version() in filters["dbt_version__in"])
+        and (filters["deployment_type__in"] is None or env.deployment_type in filters["deployment_type__in"])
+        and filters["type"] in (None, "deployment")
+        and filters["credentials_id"] is None
     ]
-    filters = {"project_id": project_id} if project_id is not None else {}
-    return page_of(request, account_id, environments, ORDERABLE, lambda env: environment_view(state.tenant, env), filters)
+    applied = {name: value for name, value in filters.items() if value is not None}
+    return page_of(request, account_id, environments, ORDERABLE, lambda env: environment_view(state.tenant, env), applied)
 
 
 # lookups

@@ -13,7 +13,10 @@ from fastapi.responses import FileResponse, JSONResponse
 from dbt_cloud_emulator.api import envelope, jobs
 from dbt_cloud_emulator.api.auth import authorize
 from dbt_cloud_emulator.api.projects import environment_view
-from dbt_cloud_emulator.api.envelope import ApiError, Page, choice_list_param, int_list_param, int_param, order_by_param, route
+from dbt_cloud_emulator.api.envelope import (
+    ApiError, Page, bool_param, choice_list_param, datetime_range_param, int_list_param, int_param, order_by_param,
+    route, state_param, str_list_param, value_and_list,
+)
 from dbt_cloud_emulator.api.timefmt import duration, humanized_ago, humanized_duration, timestamp
 from dbt_cloud_emulator.engine import RunStatus
 from dbt_cloud_emulator.state import EmulatorState
@@ -34,50 +37,66 @@ JOB_ARTIFACT_PAGE = 100  # runs searched at a time for a job's latest artifact
 MEDIA_TYPES = {".json": "application/json", ".sql": "text/plain", ".txt": "text/plain"}
 
 
-@route(router, "GET", "/api/v2/accounts/{account_id}/runs/")
+@route(router, "GET", "/api/v2/accounts/{account_id}/runs/", honours=(
+    "include_related", "limit", "offset", "order_by", "status", "status__in", "pk", "pk__in", "id__gt",
+    "job_definition_id", "project_id", "project_id__in", "environment_id", "dbt_version", "dbt_version__in",
+    "has_docs_generated", "has_sources_generated", "deferring_run_id", "created_at__range", "finished_at__range", "state"))
 async def list_runs(request: Request, account_id: int) -> JSONResponse:
     state = authorize(request, account_id)
     query = request.query_params
     include = choice_list_param(query, "include_related", RUN_RELATED)
     page = Page.from_query(query)
     order_by = order_by_param(query, ORDERABLE_RUN_COLUMNS)
-    status = int_param(query, "status")
-    status_in = int_list_param(query, "status__in")
-    pk, pk_in = int_param(query, "pk"), int_list_param(query, "pk__in")
-    for code in [status, *(status_in or [])]:
+    filters = {
+        "job_definition_id": int_param(query, "job_definition_id"),
+        "project_id": int_param(query, "project_id"),
+        "project_id__in": int_list_param(query, "project_id__in"),
+        "environment_id": int_param(query, "environment_id"),
+        "status": int_param(query, "status"),
+        "status__in": int_list_param(query, "status__in"),
+        "pk": int_param(query, "pk"),
+        "pk__in": int_list_param(query, "pk__in"),
+        "id__gt": int_param(query, "id__gt"),
+        "dbt_version": query.get("dbt_version"),
+        "dbt_version__in": str_list_param(query, "dbt_version__in"),
+        "has_docs_generated": bool_param(query, "has_docs_generated"),
+        "has_sources_generated": bool_param(query, "has_sources_generated"),
+        "deferring_run_id": int_param(query, "deferring_run_id"),
+        "created_at__range": datetime_range_param(query, "created_at__range"),
+        "finished_at__range": datetime_range_param(query, "finished_at__range"),
+        "state": query.get("state"),
+    }
+    for code in [filters["status"], *(filters["status__in"] or [])]:
         if code is not None and code not in STATUS_CODES:
             raise ApiError(400, f"Unknown run status {code}; run statuses are {', '.join(map(str, STATUS_CODES))}.")
     run_filter = RunFilter(
-        job_id=int_param(query, "job_definition_id"),
-        project_id=int_param(query, "project_id"),
-        environment_id=int_param(query, "environment_id"),
-        statuses=_combine(status, status_in),
-        ids=_combine(pk, pk_in),
+        job_id=filters["job_definition_id"],
+        project_id=filters["project_id"],
+        environment_id=filters["environment_id"],
+        statuses=value_and_list(filters["status"], filters["status__in"]),
+        ids=value_and_list(filters["pk"], filters["pk__in"]),
+        id_above=filters["id__gt"],
+        project_ids=value_and_list(None, filters["project_id__in"]),
+        dbt_versions=value_and_list(filters["dbt_version"], filters["dbt_version__in"]),
+        has_docs_generated=filters["has_docs_generated"],
+        created_between=filters["created_at__range"],
+        finished_between=filters["finished_at__range"],
+        # emulated runs never generate sources, never defer to another run, and are never deleted
+        match_none=bool(filters["has_sources_generated"]) or filters["deferring_run_id"] is not None
+        or state_param(query, "all") == (2,),
     )
     found, total = state.store.list_runs(account_id, run_filter, order_by, page.limit, page.offset)
-    page.check_within(total)
-    filters = {
-        "account_id": account_id,
-        "job_definition_id": run_filter.job_id,
-        "project_id": run_filter.project_id,
-        "environment_id": run_filter.environment_id,
-        "status": status,
-        "status__in": status_in,
-        "pk": pk,
-        "pk__in": pk_in,
-        "include_related": sorted(include) or None,
-        "limit": page.limit,
-        "offset": page.offset,
-    }
+    applied = {"account_id": account_id, **filters, "include_related": sorted(include) or None,
+               "limit": page.limit, "offset": page.offset}
     return envelope.listing(
         runs_json(state, found, include),
-        filters={name: value for name, value in filters.items() if value is not None},
+        filters={name: value for name, value in applied.items() if value is not None},
         order_by=order_by,
         total=total,
     )
 
 
-@route(router, "GET", "/api/v2/accounts/{account_id}/runs/{run_id}/")
+@route(router, "GET", "/api/v2/accounts/{account_id}/runs/{run_id}/", honours=("include_related",))
 async def get_run(request: Request, account_id: int, run_id: int) -> JSONResponse:
     state = authorize(request, account_id)
     include = choice_list_param(request.query_params, "include_related", RUN_RELATED)
@@ -101,7 +120,9 @@ async def retry_run(request: Request, account_id: int, run_id: int) -> JSONRespo
     return envelope.success(one_run_json(state, state.engine.rerun(job), {"trigger", "job"}))
 
 
-@route(router, "GET", "/api/v2/accounts/{account_id}/runs/{run_id}/artifacts/")
+# include_related on artifacts: dbt Cloud documents and accepts it (dbt-cloud-cli sends it); an artifact has
+# no related objects, so it changes nothing.
+@route(router, "GET", "/api/v2/accounts/{account_id}/runs/{run_id}/artifacts/", honours=("step", "include_related"))
 async def list_artifacts(request: Request, account_id: int, run_id: int) -> JSONResponse:
     state = authorize(request, account_id)
     run = find_run(state, account_id, run_id)
@@ -119,7 +140,7 @@ async def retry_details(request: Request, account_id: int, run_id: int) -> JSONR
                              "skipped_steps": [step.name for step in run.plan[failed.index:]]})
 
 
-@route(router, "GET", "/api/v2/accounts/{account_id}/steps/{step_id}/")
+@route(router, "GET", "/api/v2/accounts/{account_id}/steps/{step_id}/", honours=("include_related",))
 async def get_step(request: Request, account_id: int, step_id: int) -> JSONResponse:
     """One run step by its id (the run's id * 100 + its index, as `run_steps` of a run show it)."""
     state = authorize(request, account_id)
@@ -138,7 +159,8 @@ async def get_step(request: Request, account_id: int, step_id: int) -> JSONRespo
     })
 
 
-@router.get("/api/v2/accounts/{account_id}/runs/{run_id}/artifacts/{path:path}")
+@route(router, "GET", "/api/v2/accounts/{account_id}/runs/{run_id}/artifacts/{path:path}",
+       honours=("step", "include_related"))
 async def get_artifact(request: Request, account_id: int, run_id: int, path: str) -> FileResponse:
     state = authorize(request, account_id)
     _check_artifact_path(path)
@@ -154,7 +176,7 @@ async def get_artifact(request: Request, account_id: int, run_id: int, path: str
     return _artifact_response(file)
 
 
-@router.get("/api/v2/accounts/{account_id}/jobs/{job_id}/artifacts/{path:path}")
+@route(router, "GET", "/api/v2/accounts/{account_id}/jobs/{job_id}/artifacts/{path:path}", honours=("include_related",))
 async def get_job_artifact(request: Request, account_id: int, job_id: int, path: str) -> FileResponse:
     """The artifact of the job's latest run that has it (from that run's last step with artifacts)."""
     state = authorize(request, account_id)
@@ -215,15 +237,6 @@ def _step_index(state: EmulatorState, run: Run, step: int | None) -> int | None:
         return step
     with_artifacts = [existing.index for existing in steps if existing.has_artifacts]
     return with_artifacts[-1] if with_artifacts else None
-
-
-def _combine(value: int | None, values: list[int] | None) -> tuple[int, ...] | None:
-    """`x` and `x__in` (status, pk) both narrow the list: a run must satisfy each one given."""
-    if value is None:
-        return None if values is None else tuple(values)
-    if values is None:
-        return (value,)
-    return (value,) if value in values else ()
 
 
 # wire shapes

@@ -2,7 +2,7 @@
 
 from dbt_cloud_emulator.store.files import RunFiles
 from dbt_cloud_emulator.store.jobs import JobStore
-from dbt_cloud_emulator.store.records import EnvironmentVariable, Job, Run, RunFilter, RunStep
+from dbt_cloud_emulator.store.records import EnvironmentVariable, Job, JobFilter, Run, RunFilter, RunStep
 from dbt_cloud_emulator.store.runs import SQLITE_INTEGERS, RunStore
 
-__all__ = ["SQLITE_INTEGERS", "EnvironmentVariable", "Job", "JobStore", "Run", "RunFilter", "RunFiles", "RunStep", "RunStore"]
+__all__ = ["SQLITE_INTEGERS", "EnvironmentVariable", "Job", "JobFilter", "JobStore", "Run", "RunFilter", "RunFiles", "RunStep", "RunStore"]

@@ -7,7 +7,7 @@ import sqlite3
 import time
 from typing import Any
 
-from dbt_cloud_emulator.store.records import EnvironmentVariable, Job
+from dbt_cloud_emulator.store.records import EnvironmentVariable, Job, JobFilter
 from dbt_cloud_emulator.store.runs import SQLITE_INTEGERS, record
 
 # Jobs created through the API get ids from here on; the tenant's own jobs keep the ids its file gives them.
@@ -67,11 +67,18 @@ class JobStore:
         row = self._db.execute("SELECT * FROM jobs WHERE id = ?", (job_id,)).fetchone()
         return _job(row) if row else None
 
-    def active(self, account_id: int) -> list[Job]:
-        rows = self._db.execute(
-            "SELECT * FROM jobs WHERE account_id = ? AND state = ? ORDER BY id", (account_id, ACTIVE)
-        ).fetchall()
-        return [_job(row) for row in rows]
+    def matching(self, account_id: int, job_filter: JobFilter) -> list[Job]:
+        """The account's jobs that pass the filter, active and deleted (state 2), by id. A definition without
+        dbt_version or triggers has dbt Cloud's defaults: no version pinned, no schedule trigger."""
+        rows = self._db.execute("SELECT * FROM jobs WHERE account_id = ? ORDER BY id", (account_id,)).fetchall()
+        return [
+            job for job in map(_job, rows)
+            if not job_filter.match_none
+            and (job_filter.project_ids is None or job.project_id in job_filter.project_ids)
+            and job_filter.environment_id in (None, job.environment_id)
+            and (job_filter.dbt_versions is None or job.definition.get("dbt_version") in job_filter.dbt_versions)
+            and job_filter.triggers_schedule in (None, bool((job.definition.get("triggers") or {}).get("schedule")))
+        ]
 
     # custom environment variables
 

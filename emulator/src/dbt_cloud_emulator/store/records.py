@@ -71,6 +71,24 @@ class RunFilter:
     environment_id: int | None = None
     statuses: tuple[int, ...] | None = None
     ids: tuple[int, ...] | None = None
+    id_above: int | None = None
+    project_ids: tuple[int, ...] | None = None
+    dbt_versions: tuple[str, ...] | None = None
+    has_docs_generated: bool | None = None
+    created_between: tuple[float, float] | None = None  # epoch seconds, both ends included
+    finished_between: tuple[float, float] | None = None
+    match_none: bool = False  # asks for what no run here has (generated sources, a deferring run, deleted)
+
+
+@dataclasses.dataclass(frozen=True)
+class JobFilter:
+    """Filters of the jobs list; None means 'not filtered'."""
+
+    project_ids: tuple[int, ...] | None = None
+    environment_id: int | None = None
+    dbt_versions: tuple[str, ...] | None = None
+    triggers_schedule: bool | None = None
+    match_none: bool = False  # asks for what no job here is (a system job, fusion-ready)
 
 
 @dataclasses.dataclass(frozen=True)

@@ -171,14 +171,27 @@ def _where(account_id: int, run_filter: RunFilter) -> tuple[str, list[Any]]:
         ("job_id", run_filter.job_id),
         ("project_id", run_filter.project_id),
         ("environment_id", run_filter.environment_id),
+        ("has_docs_generated", run_filter.has_docs_generated),
     ):
         if value is not None:
             clauses.append(f"{column} = ?")
             params.append(value)
-    for column, values in (("status", run_filter.statuses), ("id", run_filter.ids)):
+    for column, values in (
+        ("status", run_filter.statuses), ("id", run_filter.ids), ("project_id", run_filter.project_ids),
+        ("dbt_version", run_filter.dbt_versions),
+    ):
         if values is not None:
             clauses.append(f"{column} IN ({', '.join('?' for _ in values) or 'NULL'})")
             params.extend(values)
+    for column, between in (("created_at", run_filter.created_between), ("finished_at", run_filter.finished_between)):
+        if between is not None:
+            clauses.append(f"{column} BETWEEN ? AND ?")
+            params.extend(between)
+    if run_filter.id_above is not None:
+        clauses.append("id > ?")
+        params.append(run_filter.id_above)
+    if run_filter.match_none:
+        clauses.append("0")
     return " AND ".join(clauses), params
 
 

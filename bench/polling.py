@@ -54,20 +54,24 @@ def measure(where: Path, kind: str, runs: int, interval: float, ends_within: tup
     trigger_kind, provider_interval = KINDS[kind]
     interval = provider_interval or interval
     with emulators.running(where / f"{kind}-{runs}", synthetic_seconds=3600) as emulator:
-        run_ids = emulator.control("POST", "synthetic/runs", timeout=600, json={
-            "job_id": SYNTHETIC_JOB_ID, "count": runs, "seconds": list(ends_within)})["run_ids"]
-        before = _api_requests(emulator.stats())
-        spec = json.dumps({"kind": trigger_kind, "interval": interval, "run_ids": run_ids, "seconds": deadline})
+        spec = json.dumps({"kind": trigger_kind, "interval": interval, "seconds": deadline})
         env = {**os.environ, **emulator.provider_env(), "PYTHONPATH": str(ROOT), "ASTRO_DOTENV_PATH": os.devnull}
-        started = datetime.now().timestamp()
         with open(where / f"{kind}-{runs}.log", "w") as log:
-            done = subprocess.run([sys.executable, "-m", "bench.polling_worker", spec], env=env, cwd=ROOT,
-                                  stdout=subprocess.PIPE, stderr=log, text=True)
+            worker = subprocess.Popen([sys.executable, "-m", "bench.polling_worker", spec], env=env, cwd=ROOT,
+                                      stdin=subprocess.PIPE, stdout=subprocess.PIPE, stderr=log, text=True)
+            ready = worker.stdout.readline().strip()
+            run_ids = emulator.control("POST", "synthetic/runs", timeout=600, json={
+                "job_id": SYNTHETIC_JOB_ID, "count": runs, "seconds": list(ends_within)})["run_ids"]
+            before = _api_requests(emulator.stats())
+            started = datetime.now().timestamp()
+            if ready != "READY":  # it failed before it could wait: its log says why
+                worker.kill()
+            output, _ = worker.communicate(json.dumps(run_ids) + "\n" if ready == "READY" else None)
         wall = datetime.now().timestamp() - started
-        result = next((json.loads(line.split(" ", 1)[1]) for line in done.stdout.splitlines()
+        result = next((json.loads(line.split(" ", 1)[1]) for line in output.splitlines()
                        if line.startswith("BENCH_RESULT ")), None)
         if result is None:
-            raise RuntimeError(f"The polling worker failed (exit {done.returncode}); see {where / f'{kind}-{runs}.log'}")
+            raise RuntimeError(f"The polling worker failed (exit {worker.returncode}); see {where / f'{kind}-{runs}.log'}")
         stats = emulator.stats()
         answered_429 = sum(counts.get("429", 0) for route, counts in stats["by_route"].items() if "/api/" in route)
         requests = _api_requests(stats) - before

@@ -1,6 +1,10 @@
 """One polling measurement process: the waits of many runs in one asyncio loop, as a triggerer runs them.
 
-    python -m bench.polling_worker '{"kind": "template", "interval": 2, "run_ids": [...], "seconds": 90}'
+    python -m bench.polling_worker '{"kind": "template", "interval": 2, "seconds": 90}'
+
+It imports the trigger class, prints READY, then reads the run ids (a JSON list, one line) from stdin,
+so that the runs are created only once it can wait on them: their detection delay is the trigger's,
+not this process's start-up.
 
 kind "provider" runs the provider's DbtCloudRunJobTrigger, "template" ResilientDbtCloudRunJobTrigger.
 The caller sets the emulator's connection and trust bundle (SSL_CERT_FILE: aiohttp reads it on import).
@@ -46,7 +50,9 @@ def main(spec: dict) -> dict:
         from airflow.providers.dbt.cloud.triggers.dbt import DbtCloudRunJobTrigger as trigger_class
     else:
         from include.dbt_cloud.trigger import ResilientDbtCloudRunJobTrigger as trigger_class
-    return asyncio.run(_first_events(trigger_class, spec["run_ids"], spec["interval"], spec["seconds"]))
+    print("READY", flush=True)
+    run_ids = json.loads(sys.stdin.readline())
+    return asyncio.run(_first_events(trigger_class, run_ids, spec["interval"], spec["seconds"]))
 
 
 if __name__ == "__main__":

@@ -11,8 +11,6 @@ from pathlib import Path
 
 import yaml
 
-from docker_stack import airflow_settings
-
 
 SECTIONS = {
     "connections": {"required": ("conn_id", "conn_type"),
@@ -95,6 +93,10 @@ def local_address(host: str | None, port: int | None, service_ports: Mapping[str
 
 def apply(settings: AirflowSettings, base: str, service_ports: Mapping[str, int]) -> list[str]:
     """Apply the checked file as `astro dev start` does, its compose service hosts made local."""
+    # Imported here: the Astro image's `astro dev pytest` imports this module, and docker_stack/ (host
+    # tooling) is not in the image (.dockerignore).
+    from docker_stack import airflow_settings
+
     connections = []
     for c in settings.connections:
         port = None if c.get("conn_port") in (None, "") else int(c["conn_port"])

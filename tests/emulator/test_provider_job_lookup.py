@@ -46,8 +46,8 @@ def test_no_job_with_the_identifier_names_where_it_looked_and_the_fix(emulator):
     assert str(raised.value) == (
         f"No dbt Cloud job has [[publish_marts]] (its dbt-jobs-as-code identifier) in its name in account "
         f"{tenant.ACCOUNT_ID}, project {tenant.PROJECT_ID}, environment {tenant.STAGING_ENVIRONMENT_ID}. Create the "
-        "jobs of dbt_cloud_jobs.yml there with `make jobs-sync` (DBT_CLOUD_PROJECT_ID and DBT_CLOUD_ENVIRONMENT_ID "
-        f"in .env say where), or {PIN}.")
+        "job there with dbt-jobs-as-code (DBT_CLOUD_PROJECT_ID and DBT_CLOUD_ENVIRONMENT_ID say where; the docs' "
+        f"\"The template's jobs as code\"), or {PIN}.")
 
 
 def test_a_name_that_merely_contains_the_identifier_is_not_a_match(emulator, dbt_cloud):

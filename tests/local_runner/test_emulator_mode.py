@@ -7,6 +7,7 @@ import pytest
 
 from local_runner import airflow, demo_tenant
 from local_runner.config import PROJECT_ROOT, LocalConfig
+from tests.environment import NO_EMULATOR_HERE, emulator_available
 
 REAL_DBT_CLOUD_SETTINGS = """airflow:
   connections:
@@ -48,6 +49,7 @@ def test_dotenv_has_the_last_word(project):
     assert airflow.environment(project)["DBT_CLOUD_USE_EMULATOR"] == "false"
 
 
+@pytest.mark.skipif(not emulator_available(), reason=NO_EMULATOR_HERE)  # the demo tenant is emulator/jobs.yaml
 def test_the_emulator_connection_brings_the_demo_tenant_settings_and_dotenv_wins(project):
     (project.root / ".env").write_text("DBT_CLOUD_PROJECT_ID=4242\n")
     env = airflow.environment(project)

@@ -43,7 +43,7 @@ test: install
 	@$(VENV_PY) -m pytest tests
 
 test-docker: install
-	@$(VENV_PY) -m pytest tests/docker -v
+	@$(VENV_PY) -m pytest tests/docker -v --ignore tests/docker/distributed
 
 test-distributed: install
 	@RELIABILITY_SOAK=1 $(VENV_PY) -m pytest tests/docker/distributed -v

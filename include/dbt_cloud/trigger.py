@@ -1,16 +1,11 @@
 """The provider's DbtCloudRunJobTrigger on a shared status board: one poll per account, true end states.
 
-Gaps of the provider's trigger (apache-airflow-providers-dbt-cloud 4.11.1), rows T1-T3 of
-docs/provider-gaps.md; no provider version fixes them yet:
-- T1: any exception while polling (a dropped connection, a 5xx, a 429) ends the wait with an "error"
-  event, which fails the task while the dbt Cloud run may still be going or have succeeded. Here the
-  event is the run's own end state; trouble reading it only delays the event.
-- T2: it has no on_kill, so marking a deferred task failed or clearing it left its run going. Here
-  the operator's trigger cancels it (plugins/dbt_cloud_stopped_deferrals.py covers a trigger that
-  the triggerer had not started yet).
-- T3: it reads its run on its own, one GET per run per interval, so a few hundred runs in flight
-  exceed dbt Cloud's 5,000 requests a minute per account and every tool of the account gets 429.
-  Here the waits of a triggerer share one board (_status_board.py): ceil(runs / 100) requests a sweep.
+Gaps of the provider's trigger (apache-airflow-providers-dbt-cloud 4.11.1; none fixed upstream yet), rows
+T1-T3 of docs/provider-gaps.md: T1, any error while polling (a dropped connection, a 5xx, a 429) fails
+the task while its run may still go on: here the event is the run's own end state; T2, no on_kill, so
+a stopped task left its run going: here it is cancelled (plugins/dbt_cloud_stopped_deferrals.py covers
+a trigger not started yet); T3, one GET per run per interval locks the account out at a few hundred
+runs: here the waits of a triggerer share one board (_status_board.py).
 """
 
 from __future__ import annotations
@@ -32,12 +27,10 @@ _CANCEL_ATTEMPTS = 3
 
 
 class ResilientDbtCloudRunJobTrigger(DbtCloudRunJobTrigger):
-    """Waits for a dbt Cloud run on the triggerer's shared status board; its event is the run's true end.
+    """Waits for a dbt Cloud run on the triggerer's status board; its event is the run's true end.
 
-    :param cancel_on_kill: cancel the run when the task is stopped (mark failed, clear): for the task
-        that started the run, not for a sensor that watches another task's run.
-    The other parameters are the provider's DbtCloudRunJobTrigger's; `poll_interval` is unused: the
-    board sweeps every `status_poll_seconds` (the connection's extra, default 2 s).
+    :param cancel_on_kill: cancel the run when the task is stopped (mark failed, clear): for the task that
+        started the run, not a sensor. Else the provider's parameters; the board ignores `poll_interval`.
     """
 
     def __init__(self, *args: Any, cancel_on_kill: bool = False, **kwargs: Any) -> None:

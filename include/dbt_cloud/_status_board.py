@@ -1,12 +1,7 @@
-"""One status poll per account, not per run: the deferred waits of a triggerer share one board (gap T3).
-
-Every wait of one triggerer (event loop) on the same connection and account joins one board, which
-reads runs with the runs list (`pk__in`), each request the 100 runs due soonest. A run is due sparsely
-while far from its likely end (its start plus its job's shortest recent success, one request per job,
-kept 10 min): half the time left, then every 0.5 s near it, then a tenth of the time since; with no
-history a tenth of its age, at least 2 s; at most `status_poll_max_seconds` apart (connection extra,
-default 30). Requests keep within `status_requests_per_minute` (default 1,000, a fifth of the account's
-5,000), and a 429 pauses the board for every wait until dbt Cloud admits it again.
+"""One status poll per account, not per run (gap T3): the waits of a triggerer (event loop) on one connection
+and account share a board, which reads runs with the runs list (`pk__in`), the 100 due soonest a request, each
+run when due (_next_read), within the connection extra `status_requests_per_minute` (default 1,000, a fifth of
+the account's 5,000); a 429 pauses every wait until dbt Cloud admits the board again.
 """
 
 from __future__ import annotations
@@ -18,7 +13,6 @@ import math
 import random
 import time
 from datetime import datetime
-from operator import itemgetter
 from typing import Any
 
 import aiohttp
@@ -26,13 +20,11 @@ from airflow.providers.dbt.cloud.hooks.dbt import DbtCloudJobRunStatus
 
 from .hook import ResilientDbtCloudHook, retry_after_seconds, untrusted_certificate_message
 
-_PAGE = 100  # dbt Cloud's largest page
-_BUDGET_PER_MINUTE, _LONGEST_GAP_SECONDS = 1000, 30.0
+_PAGE, _BUDGET_PER_MINUTE, _LONGEST_GAP_SECONDS = 100, 1000, 30.0  # 100: dbt Cloud's largest page
 _NEAR_END_SECONDS, _UNKNOWN_END_SECONDS = 0.5, 2.0  # the shortest gap: near a likely end, or with no history
 _AHEAD_SHARE, _LATE_SHARE = 0.5, 0.1  # the gap: this share of the time to the likely end, or since it
 _HISTORY_RUNS, _HISTORY_SECONDS = 10, 600.0
-# dbt Cloud documents no cooldown and sends no Retry-After: probe with one request this often until admitted.
-_RATE_LIMITED_PROBE_SECONDS = 5.0
+_RATE_LIMITED_PROBE_SECONDS = 5.0  # dbt Cloud documents no cooldown, sends no Retry-After: probe this often
 _UNREACHABLE_SECONDS = 300.0  # transient errors (5xx, dropped connections) for this long fail the waits
 _TERMINAL = frozenset(DbtCloudJobRunStatus.TERMINAL_STATUSES.value)
 _boards: dict[tuple[int, str, int | None], _StatusBoard] = {}
@@ -45,28 +37,19 @@ class StatusUnreadableError(Exception):
 def status_board(conn_id: str, account_id: int | None) -> _StatusBoard:
     """The board of this event loop for the connection and account (made on first use)."""
     key = (id(asyncio.get_running_loop()), conn_id, account_id)
-    board = _boards.get(key)
-    if board is None:
-        board = _boards[key] = _StatusBoard(key, conn_id, account_id)
-    return board
-
-
-def _epoch(timestamp: str) -> float:
-    return datetime.fromisoformat(timestamp).timestamp()
+    if key not in _boards:
+        _boards[key] = _StatusBoard(key, conn_id, account_id)
+    return _boards[key]
 
 
 class _StatusBoard:
     def __init__(self, key: tuple[int, str, int | None], conn_id: str, account_id: int | None) -> None:
-        self._key = key
-        self._hook = ResilientDbtCloudHook(conn_id)
-        self._account_id = account_id
+        self._key, self._hook, self._account_id = key, ResilientDbtCloudHook(conn_id), account_id
         self._waiters: dict[int, set[asyncio.Future[dict[str, Any]]]] = {}
         self._due: dict[int, float] = {}  # run id -> when to read it next (epoch s; inf while a read is out)
         self._shortest: dict[int, tuple[float, float | None]] = {}  # job id -> (valid until, shortest success s)
-        self._jobs_to_learn: set[int] = set()
-        self._changed = asyncio.Event()
-        self._paused_until, self._failing_since, self._trouble = 0.0, 0.0, ""
-        self._longest_gap = _LONGEST_GAP_SECONDS
+        self._jobs_to_learn, self._changed = set[int](), asyncio.Event()
+        self._paused_until, self._failing_since = 0.0, 0.0
         self._poller: asyncio.Task[None] | None = None
 
     async def wait(self, run_id: int) -> dict[str, Any]:
@@ -80,90 +63,80 @@ class _StatusBoard:
         try:
             return await future
         finally:
-            waiting = self._waiters.get(run_id, set())
-            waiting.discard(future)
-            if not waiting:
+            self._waiters.get(run_id, set()).discard(future)
+            if not self._waiters.get(run_id):
                 self._waiters.pop(run_id, None)
                 self._due.pop(run_id, None)
 
     async def _poll(self) -> None:
+        reads: set[asyncio.Task[None]] = set()
         try:
-            async with aiohttp.ClientSession(timeout=aiohttp.ClientTimeout(total=60)) as session:
-                await self._read_until_idle(session)
+            async with aiohttp.ClientSession(timeout=aiohttp.ClientTimeout(total=60)) as self._session:
+                await self._read_until_idle(reads)
         except Exception as error:  # noqa: BLE001 - every wait must hear of it, not hang
             for future in [future for futures in self._waiters.values() for future in futures if not future.done()]:
-                future.set_exception(error if isinstance(error, StatusUnreadableError)
-                                     else StatusUnreadableError(f"{type(error).__name__}: {error}"))
+                future.set_exception(error if isinstance(error, StatusUnreadableError) else StatusUnreadableError(error))
         finally:
+            for read in reads:
+                read.cancel()
             if any(not future.done() for futures in self._waiters.values() for future in futures):
                 # A wait joined while this poller was closing its session: it needs a poller of its own.
                 self._poller = asyncio.create_task(self._poll(), name=f"dbt-cloud-status-board-{self._key[1:]}")
             elif _boards.get(self._key) is self:
                 del _boards[self._key]
 
-    async def _read_until_idle(self, session: aiohttp.ClientSession) -> None:
-        headers, tenant = await self._hook.get_headers_tenants_from_connection()
+    async def _read_until_idle(self, reads: set[asyncio.Task[None]]) -> None:
+        self._headers, tenant = await self._hook.get_headers_tenants_from_connection()
         connection = await self._hook._resolve_connection_async()
-        url, _ = self._hook.get_request_url_params(tenant, f"{self._account_id or int(connection.login)}/runs/")
+        self._url, _ = self._hook.get_request_url_params(tenant, f"{self._account_id or int(connection.login)}/runs/")
         spacing = 60.0 / float(connection.extra_dejson.get("status_requests_per_minute", _BUDGET_PER_MINUTE))
         self._longest_gap = float(connection.extra_dejson.get("status_poll_max_seconds", _LONGEST_GAP_SECONDS))
-        reads: set[asyncio.Task[None]] = set()
         next_slot = 0.0
-        try:
-            while self._waiters:
-                for read in [read for read in reads if read.done()]:
-                    reads.discard(read)
-                    read.result()  # a read that no later one can better raises: every wait hears of it
-                if self._failing_since and time.time() - self._failing_since > _UNREACHABLE_SECONDS:
-                    raise StatusUnreadableError(f"Cannot read run statuses from dbt Cloud at {tenant} for "
-                                                f"{_UNREACHABLE_SECONDS:.0f} s: {self._trouble}")
-                soonest = 0.0 if self._jobs_to_learn else min(self._due.values(), default=math.inf)
-                start = max(soonest, self._paused_until, next_slot)
-                if start > time.time():  # nothing due: sleep until something is, or a wait joins, or a read ends
-                    self._changed.clear()
-                    with contextlib.suppress(TimeoutError):
-                        await asyncio.wait_for(self._changed.wait(), min(start - time.time(), 60.0))
-                    continue
-                if self._jobs_to_learn:
-                    read = self._learn(session, url, headers, self._jobs_to_learn.pop())
-                else:
-                    page = [run_id for run_id, due in heapq.nsmallest(_PAGE, self._due.items(), key=itemgetter(1))
-                            if due < math.inf]
-                    self._due.update(dict.fromkeys(page, math.inf))
-                    read = self._read_page(session, url, headers, page)
-                reads.add(task := asyncio.create_task(read))
-                task.add_done_callback(lambda _: self._changed.set())
-                next_slot = time.time() + spacing  # within the budget, whatever each read takes
-        finally:
-            for read in reads:
-                read.cancel()
+        while self._waiters:
+            for read in [read for read in reads if read.done()]:
+                reads.discard(read)
+                read.result()  # a read that no later one can better raises: every wait hears of it
+            start = max(0.0 if self._jobs_to_learn else min(self._due.values(), default=math.inf), self._paused_until,
+                        next_slot)
+            if start > time.time():  # nothing due: sleep until something is, or a wait joins, or a read ends
+                self._changed.clear()
+                with contextlib.suppress(TimeoutError):
+                    await asyncio.wait_for(self._changed.wait(), min(start - time.time(), 60.0))
+                continue
+            if self._jobs_to_learn:
+                read = self._learn(self._jobs_to_learn.pop())
+            else:
+                page = [run_id for run_id in heapq.nsmallest(_PAGE, self._due, key=self._due.__getitem__)
+                        if self._due[run_id] < math.inf]
+                self._due.update(dict.fromkeys(page, math.inf))
+                read = self._read_page(page)
+            reads.add(task := asyncio.create_task(read))
+            task.add_done_callback(lambda _: self._changed.set())
+            next_slot = time.time() + spacing  # within the budget, whatever each read takes
 
-    async def _read_page(self, session: aiohttp.ClientSession, url: str, headers: dict[str, Any],
-                         run_ids: list[int]) -> None:
+    async def _read_page(self, run_ids: list[int]) -> None:
         """Read a page of runs: wake the waits of those that ended, schedule the next read of the others."""
-        runs = await self._get(session, url, headers, {"pk__in": str(run_ids), "limit": _PAGE})
+        runs = await self._get({"pk__in": str(run_ids), "limit": _PAGE})
         now = time.time()
         for run_id in set(run_ids) & self._due.keys():  # after trouble, first when the board goes on
             self._due[run_id] = now if runs is None else now + self._longest_gap
-        for run in runs or ():
-            if run["id"] not in self._due:
-                continue
-            if run["status"] in _TERMINAL:
-                del self._due[run["id"]]
-                for future in self._waiters.get(run["id"], ()):
-                    if not future.done():
-                        future.set_result(run)
-            else:
+        for run in [run for run in runs or () if run["id"] in self._due]:
+            if run["status"] not in _TERMINAL:
                 self._due[run["id"]] = self._next_read(run, now)
+                continue
+            del self._due[run["id"]]
+            for future in [future for future in self._waiters.get(run["id"], ()) if not future.done()]:
+                future.set_result(run)
 
     def _next_read(self, run: dict[str, Any], now: float) -> float:
-        """When to read a running run again: sparsely while far from its likely end, often near it."""
-        job_id = run["job_definition_id"]
-        valid_until, shortest = self._shortest.get(job_id, (0.0, None))
+        """When to read a running run again. Its likely end: its start + its job's shortest recent success (one
+        request per job, kept 10 min). Before it, half the time left; near it every 0.5 s; after it, a tenth of
+        the time since; with no history a tenth of its age, at least 2 s; at most `status_poll_max_seconds`."""
+        valid_until, shortest = self._shortest.get(run["job_definition_id"], (0.0, None))
         if valid_until < now:  # learn (again) how long the job's runs take; meanwhile, what was known
-            self._shortest[job_id] = (now + _HISTORY_SECONDS, shortest)
-            self._jobs_to_learn.add(job_id)
-        begun = _epoch(run["started_at"] or run["created_at"])
+            self._shortest[run["job_definition_id"]] = (now + _HISTORY_SECONDS, shortest)
+            self._jobs_to_learn.add(run["job_definition_id"])
+        begun = datetime.fromisoformat(run["started_at"] or run["created_at"]).timestamp()
         if shortest is None:
             gap = max(_UNKNOWN_END_SECONDS, _LATE_SHARE * (now - begun))
         else:
@@ -171,24 +144,20 @@ class _StatusBoard:
             gap = max(_NEAR_END_SECONDS, _AHEAD_SHARE * (end - now) if now < end else _LATE_SHARE * (now - end))
         return now + min(self._longest_gap, gap)
 
-    async def _learn(self, session: aiohttp.ClientSession, url: str, headers: dict[str, Any], job_id: int) -> None:
-        """How long the job's recent successful runs took: the shortest (None: no history, or unreadable)."""
-        runs = await self._get(session, url, headers, {"job_definition_id": job_id, "order_by": "-id",
-                                                       "status": DbtCloudJobRunStatus.SUCCESS.value,
-                                                       "limit": _HISTORY_RUNS})
-        took = [_epoch(run["finished_at"]) - _epoch(run["started_at"]) for run in runs or ()
-                if run["started_at"] and run["finished_at"]]
+    async def _learn(self, job_id: int) -> None:
+        runs = await self._get({"job_definition_id": job_id, "status": DbtCloudJobRunStatus.SUCCESS.value,
+                                "order_by": "-id", "limit": _HISTORY_RUNS})
+        took = [(datetime.fromisoformat(run["finished_at"]) - datetime.fromisoformat(run["started_at"])).total_seconds()
+                for run in runs or () if run["started_at"] and run["finished_at"]]
         self._shortest[job_id] = (time.time() + _HISTORY_SECONDS, min(took, default=None))
 
-    async def _get(self, session: aiohttp.ClientSession, url: str, headers: dict[str, Any],
-                   params: dict[str, Any]) -> list[dict[str, Any]] | None:
+    async def _get(self, params: dict[str, Any]) -> list[dict[str, Any]] | None:
         """The runs listed; None after trouble, which pauses the board (a 429 until dbt Cloud admits it)."""
         try:
-            async with session.get(url, headers=headers, params=params) as response:
+            async with self._session.get(self._url, headers=self._headers, params=params) as response:
                 if response.status == 429:
                     pause = retry_after_seconds(response) or _RATE_LIMITED_PROBE_SECONDS * random.uniform(0.8, 1.2)
-                    self._hook.log.warning("dbt Cloud answered 429 (the account's rate limit): pausing the status "
-                                           "reads of %d run(s) for %.1f s", len(self._waiters), pause)
+                    self._hook.log.warning("dbt Cloud answered 429 (its rate limit): status reads paused %.1f s", pause)
                     self._paused_until = max(self._paused_until, time.time() + pause)
                     return None
                 if response.status >= 500:
@@ -206,5 +175,7 @@ class _StatusBoard:
         return runs
 
     def _troubled(self, reason: str) -> None:
-        self._failing_since, self._trouble = self._failing_since or time.time(), reason
+        self._failing_since = self._failing_since or time.time()
+        if time.time() - self._failing_since > _UNREACHABLE_SECONDS:
+            raise StatusUnreadableError(f"No answer from dbt Cloud ({self._url}) for 300 s: {reason}")
         self._paused_until = max(self._paused_until, time.time() + 2.0 * random.uniform(0.8, 1.2))

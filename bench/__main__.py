@@ -59,8 +59,9 @@ def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="python -m bench", description=__doc__,
                                      formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--quick", action="store_true", help="tiny N and short waits: checks the machinery, not speed")
-    parser.add_argument("--only", type=lambda text: text.split(","), default=list(SECTIONS),
-                        help=f"comma-separated sections among {','.join(SECTIONS)}")
+    parser.add_argument("--only", type=lambda text: text.split(","), default=None,
+                        help=f"comma-separated sections among {','.join(SECTIONS)} (default: all but "
+                             f"{','.join(report.DOCKER_SECTIONS)}, which make bench-docker runs; --quick: all)")
     parser.add_argument("--results-dir", type=Path, default=PROJECT_ROOT / "bench" / "results")
     parser.add_argument("--work-dir", type=Path, default=None,
                         help="scratch folder for logs and state (default .state/bench/<time>)")
@@ -68,6 +69,8 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--parallelism", type=int, default=None,
                         help="LocalExecutor parallelism of the capacity stack (default 8; 3 with --quick)")
     args = parser.parse_args(argv)
+    if args.only is None:
+        args.only = [name for name in SECTIONS if args.quick or name not in report.DOCKER_SECTIONS]
     unknown = set(args.only) - set(SECTIONS)
     if unknown:
         parser.error(f"unknown section(s) {', '.join(sorted(unknown))}; choose among {', '.join(SECTIONS)}")
@@ -109,7 +112,7 @@ def main(argv: list[str] | None = None) -> int:
     whole_run = {"wall_seconds": round(time.monotonic() - began, 1), "sections": chosen,
                  "load_average_at_end": [round(x, 2) for x in os.getloadavg()],
                  "finished_at": datetime.now(timezone.utc).strftime("%Y-%m-%d %H:%M UTC")}
-    if len(chosen) < len(SECTIONS):
+    if not set(SECTIONS) - set(report.DOCKER_SECTIONS) <= set(chosen):  # not all of make bench's sections
         # A partial run re-measures some sections: the table keeps the others' files and the full run's wall time.
         for name in set(SECTIONS) - set(chosen):
             if (args.results_dir / f"{name}.json").exists():

@@ -9,6 +9,7 @@ from pathlib import Path
 import pytest
 
 from tests.docker.distributed.outcomes import SCENARIOS, summary
+from tests.docker.distributed.services import SCHEDULERS, TRIGGERERS, WORKERS
 from tests.docker.soak.test_container_kills import SYNTHETIC, SYNTHETIC_SECONDS
 from tests.docker.stack import running_project
 
@@ -61,3 +62,11 @@ def emulator(dbt_cloud):
 
     return EmulatorControl(dbt_cloud.base, dbt_cloud.session.verify)
 
+
+@pytest.fixture
+def twins_started_again(astro_project):
+    """After a scenario that kills or stops a worker, triggerer or scheduler, each runs again, even if the
+    scenario failed before starting it: the next scenario needs its twins."""
+    yield
+    for service in (*WORKERS, *TRIGGERERS, *SCHEDULERS):
+        astro_project.start_service(service)  # `docker start` of a running container does nothing

@@ -11,12 +11,16 @@ from __future__ import annotations
 
 import time
 
+import pytest
+
 from tests.docker.distributed.outcomes import scenario
 from tests.docker.distributed.services import SCHEDULERS
 from tests.docker.report import LINES as REPORT
 from tests.docker.soak.test_container_kills import (DEFERRABLE, SYNC, TRIGGERING, described, release_running_runs,
                                                     start_runs, task_runs)
 from tests.polling import SUCCESS
+
+pytestmark = pytest.mark.usefixtures("twins_started_again")
 
 KILLED = SCHEDULERS[0]
 

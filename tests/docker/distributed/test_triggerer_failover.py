@@ -11,6 +11,8 @@ every task a success in the try it was waiting in.
 from __future__ import annotations
 
 import time
+
+import pytest
 from collections import Counter
 
 from tests.docker.distributed.outcomes import scenario
@@ -19,6 +21,8 @@ from tests.docker.report import LINES as REPORT
 from tests.docker.soak.test_container_kills import (DEFERRABLE, TRIGGERING, WAITING, described, release_running_runs,
                                                     runs_underway, task_runs, triggerer_of)
 from tests.polling import SUCCESS, wait_until
+
+pytestmark = pytest.mark.usefixtures("twins_started_again")
 
 DAG_RUNS = 4  # 8 deferred waits, 8 dbt Cloud runs
 # The killed triggerer's heartbeat goes stale after 30 s; the other one claims its triggers on its next loop.

@@ -38,10 +38,9 @@ os.environ["AIRFLOW_HOME"] = tempfile.mkdtemp(prefix="airflow-tests-")
 os.environ["AIRFLOW__CORE__DAGS_FOLDER"] = str(ROOT / "dags")
 os.environ["AIRFLOW__CORE__LOAD_EXAMPLES"] = "False"
 os.environ["ASTRO_DOTENV_PATH"] = os.devnull
-# The suite runs the DAGs against the emulator, as make start and astro dev start do: its demo ids
-# apply. Tests of the real-dbt-Cloud path (tests/dags/test_real_dbt_cloud_ids.py) remove it.
-os.environ["DBT_CLOUD_USE_EMULATOR"] = "true"
-for _name, _value in demo_tenant.dag_settings().items():  # the demo tenant's ids and names, as make start gives them
+# The suite runs the DAGs against the emulator's demo tenant, with its ids and names as make start and
+# astro dev start give them. Tests of the real-dbt-Cloud path (tests/dags/test_real_dbt_cloud_ids.py) remove them.
+for _name, _value in demo_tenant.dag_settings().items():
     os.environ.setdefault(_name, _value)
 
 
@@ -95,7 +94,6 @@ def local_stack(request, tmp_path_factory):
     # use its own connection from airflow_settings.yaml, as after a real `make start`.
     patch = pytest.MonkeyPatch()
     patch.delenv("AIRFLOW_CONN_DBT_CLOUD_DEFAULT", raising=False)
-    patch.delenv("DBT_CLOUD_USE_EMULATOR")  # the stack's Airflow is told by local_runner, as after make start
     cfg = LocalConfig.isolated(tmp_path_factory.mktemp("stack"), **getattr(request.module, "LOCAL_STACK_SETTINGS", {}))
     try:
         try:

@@ -50,7 +50,7 @@ from airflow.providers.dbt.cloud.sensors.dbt import DbtCloudJobRunSensor
 from airflow.providers.dbt.cloud.triggers.dbt import DbtCloudRunJobTrigger
 from airflow.sdk.exceptions import AirflowFailException
 
-from .config import _pinning_variable, settings
+from .config import settings
 from .hook import DbtCloudUnreachableError, ResilientDbtCloudHook, TransientDbtCloudError
 from .job_lookup import _IDENTIFIER_TAG, find_job
 from .trigger import ResilientDbtCloudRunJobTrigger
@@ -148,7 +148,7 @@ class ResilientDbtCloudRunJobOperator(_ResilientDbtCloudTask, DbtCloudRunJobOper
         tag = _IDENTIFIER_TAG.fullmatch(self.job_id) if isinstance(self.job_id, str) else None
         if tag is None:
             return super()._resolve_job_id()
-        identifier, variable = tag.group(1), _pinning_variable(tag.group(1))
+        identifier, variable = tag.group(1), settings.job_id_variable(tag.group(1))
         pin = f"set {variable} in .env to the id of the job to run" if variable else "give the task a job id"
         job = find_job(self.hook, identifier, account_id=self.account_id, project_id=self.project_id,
                        environment_id=self.environment_id, pin=pin)

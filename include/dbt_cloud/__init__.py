@@ -1,9 +1,7 @@
 """dbt Cloud from Airflow: the reusable part of this template. Copy this folder into your project's
-include/ (with plugins/dbt_cloud_stopped_deferrals.py and the requirements.txt lines): README.md,
-"Use it in your own project".
-
-The public surface is below. Names load on first use, so importing the package (as the plugin does
-in every Airflow component) reads no setting and imports no provider module before it is needed.
+include/ with plugins/dbt_cloud_stopped_deferrals.py (the README, "Use it in your own project").
+Names load on first use, so importing the package (the plugin does, in every Airflow component)
+reads no setting and imports no provider module.
 """
 
 from __future__ import annotations
@@ -23,9 +21,6 @@ _PUBLIC = {
     "DbtCloudSettingsError": "config",
     "DBT_CLOUD_MODELS": "assets",
     "dbt_model_asset": "assets",
-    "model_outcomes": "artifacts",
-    "node_results": "artifacts",
-    "ModelOutcome": "artifacts",
 }
 __all__ = sorted(_PUBLIC)
 

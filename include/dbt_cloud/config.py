@@ -1,10 +1,7 @@
-"""The dbt Cloud ids and names the DAGs use, read from the environment (`.env` included).
-
-`.env` at the project root (or the file named by ASTRO_DOTENV_PATH) is loaded first without
-overriding anything already set: Astro passes it to its containers itself, plain `python` does not.
-Each value is checked when a DAG file reads it: a missing or malformed one makes only the DAG files
-that use it fail to import, naming the variable and the fix. Nothing here touches the network or
-the metadata database.
+"""The dbt Cloud ids and names the DAGs use, from the environment and `.env` (at the project root, or
+ASTRO_DOTENV_PATH; it never overrides what is set). Each value is checked when a DAG file reads it: a
+missing or malformed one fails only the DAG files that use it, naming the variable and the fix. No
+network, no metadata database.
 """
 
 from __future__ import annotations
@@ -38,12 +35,12 @@ _WHERE_TO_FIND = {
 }
 
 
-def _where_to_find(name: str) -> tuple[str, str]:
-    return _WHERE_TO_FIND.get(name) or _WHERE_TO_FIND["DBT_CLOUD_JOB_ID"]  # the other job ids: _JOB_ID_VARIABLES
-
-
 class DbtCloudSettingsError(ValueError):
     """A dbt Cloud setting is missing or malformed; the message names the variable and the fix."""
+
+
+def _where_to_find(name: str) -> tuple[str, str]:
+    return _WHERE_TO_FIND.get(name) or _WHERE_TO_FIND["DBT_CLOUD_JOB_ID"]  # the other job ids: _JOB_ID_VARIABLES
 
 
 def _dotenv_path() -> Path:
@@ -85,8 +82,7 @@ class DbtCloudSettings:
         return self._optional_id("DBT_CLOUD_ENVIRONMENT_ID")
 
     def job_id(self, identifier: str) -> int | str:
-        """The id pinned for the job of dbt_cloud_jobs.yml with this identifier, or `[[identifier]]`: the
-        operator then finds the job carrying that tag when the task runs."""
+        """The id pinned for the job with this jobs-as-code identifier, else `[[identifier]]` (found when the task runs)."""
         pinned = self._optional_id(_JOB_ID_VARIABLES[identifier])
         return f"[[{identifier}]]" if pinned is None else pinned
 

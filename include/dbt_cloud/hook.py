@@ -1,18 +1,10 @@
 """A DbtCloudHook whose synchronous calls ride out a flaky dbt Cloud API.
 
-The provider's sync path fails a task on the first 429 or 5xx (it wraps them in an
-AirflowException before its retry logic sees them) and waits forever on a hung connection.
-This hook retries 429 (after its Retry-After), 500/502/503/504, dropped connections and
-timeouts, and gives every request a timeout. Run triggers (POST jobs/<id>/run/ and rerun/)
-are never retried here: a trigger whose answer was lost may have created the run, so
-`include/dbt_cloud/operators.py` looks for it before triggering again.
-
-A 429 (dbt Cloud's per-account rate limit) is waited out whatever it lasts, within the task's own
-timeouts: the request was refused, not lost, so asking again is safe, even for a run trigger.
-
-One retry policy: `hook_params` (`retry_limit`, `retry_delay`; default RETRY_POLICY) sets the
-attempts and the back-off of these sync calls and, through the trigger, of the deferrable wait.
-Each override names its row in docs/provider-gaps.md and the provider version that retires it.
+It retries 429 (waited out whatever it lasts: the request was refused, not lost), 5xx, dropped
+connections and timeouts, gives every request a timeout, and fails at once, naming the fix, on a
+4xx or an untrusted certificate. A run trigger is never retried after an answer was lost (it may have
+created the run: the operator looks for it first). `hook_params` (`retry_limit`, `retry_delay`;
+default RETRY_POLICY) set the attempts and back-off, for the deferrable wait too.
 """
 
 from __future__ import annotations
@@ -27,8 +19,7 @@ from airflow.sdk.exceptions import AirflowException, AirflowFailException
 from requests import Response
 from tenacity import RetryCallState, stop_after_attempt, wait_exponential
 
-# The hook's defaults, and DEFAULT_ARGS' hook_params: 8 attempts with waits of 1, 2, 4, 8, 10, 10, 10 s
-# (about 45 s of dbt Cloud trouble absorbed per call). A 429/503's Retry-After replaces the back-off.
+# 8 attempts with waits of 1, 2, 4, 8, 10, 10, 10 s (about 45 s of trouble absorbed per call).
 RETRY_POLICY = {"retry_limit": 8, "retry_delay": 1.0}
 MAX_WAIT_SECONDS = 10.0
 # (connect, read) seconds for each request; a dbt Cloud API call normally answers in well under 1 s.
@@ -46,10 +37,7 @@ class TransientDbtCloudError(AirflowException):
 
 
 class DbtCloudRequestRefusedError(AirflowFailException):
-    """dbt Cloud refused the request (4xx): retrying cannot help, so the task fails without retries.
-
-    The message starts with the provider's `<code>:<reason>`, then dbt Cloud's own message and the fix.
-    """
+    """dbt Cloud refused the request (4xx): the task fails without retries; the message names the fix."""
 
 
 class DbtCloudUnreachableError(AirflowException):
@@ -61,8 +49,7 @@ class DbtCloudCertificateUntrustedError(AirflowFailException):
 
 
 def certificate_verification_error(error: BaseException) -> ssl.SSLCertVerificationError | None:
-    """The failed TLS certificate verification behind a requests error (requests.SSLError wraps urllib3's
-    MaxRetryError, whose `reason` wraps ssl's error), or None when the error is something else."""
+    """The ssl verification error behind a requests error (wrapped in urllib3's MaxRetryError), if any."""
     pending, seen = [error], set()
     while pending:
         current = pending.pop()
@@ -77,14 +64,11 @@ def certificate_verification_error(error: BaseException) -> ssl.SSLCertVerificat
 
 
 def untrusted_certificate_message(host: str, error: Exception) -> str:
-    """What to do about a certificate that did not verify (`error`: ssl's, as requests or aiohttp wrap it)."""
-    return (
-        f"Could not verify the TLS certificate of dbt Cloud at https://{host}/ ({getattr(error, 'verify_message', None) or error}): "
-        "this Airflow process does not trust the certificate it presented, so no request was sent. Point "
-        "REQUESTS_CA_BUNDLE (the sync hook) and SSL_CERT_FILE (the triggerer) at a CA bundle that trusts it. "
-        "Real dbt Cloud needs only the public CAs, so there it is usually a proxy that inspects TLS: point "
-        "both variables at a bundle of the public CAs plus that proxy's CA (the docs' \"Troubleshooting\")."
-    )
+    detail = getattr(error, "verify_message", None) or error
+    return (f"Could not verify the TLS certificate of dbt Cloud at https://{host}/ ({detail}): this Airflow process "
+            "does not trust it, so no request was sent. Point REQUESTS_CA_BUNDLE (the sync hook) and SSL_CERT_FILE (the "
+            "triggerer) at a CA bundle that trusts it. Real dbt Cloud needs only the public CAs, so there it is usually "
+            "a proxy that inspects TLS: add its CA (the docs' \"Troubleshooting\").")
 
 
 def _fix_for(status: int, conn_id: str, path: str) -> str:
@@ -136,7 +120,7 @@ def _rate_limited(error: BaseException | None) -> bool:
 
 
 class _stop_after(stop_after_attempt):  # noqa: N801 - a tenacity stop, named like tenacity's own
-    """Tenacity stop: after `max_attempt_number` tries, except that a 429 never ends the retries (gap G7)."""
+    """After `max_attempt_number` tries, except that a 429 never ends the retries (gap G7)."""
 
     def __call__(self, retry_state: RetryCallState) -> bool:
         outcome = retry_state.outcome

@@ -1,9 +1,8 @@
-"""Find a dbt Cloud job by its jobs-as-code identifier, when the task runs (never when the DAG is parsed).
+"""Find a dbt Cloud job by its dbt-jobs-as-code identifier when the task runs (never at parse time).
 
-dbt-jobs-as-code names each job it syncs `<name> [[<identifier>]]`, the identifier being the job's
-key in its YAML file (dbt_cloud_jobs.yml here). The identifier stays the same in every account and
-across renames; ids differ between accounts and change when a job is recreated. So the DAGs name
-the identifier, and the operator asks dbt Cloud (the provider's `list_jobs`) which job carries it.
+dbt-jobs-as-code names each job `<name> [[<identifier>]]`, the identifier being its key in the YAML
+file. It stays the same in every account and across renames, where ids differ and change when a job is
+recreated; the operator asks dbt Cloud (the provider's `list_jobs`) which job carries it.
 """
 
 from __future__ import annotations

@@ -1,40 +1,14 @@
 """The provider's dbt Cloud operator and sensor, with the template's guarantees under faults.
 
-`ResilientDbtCloudRunJobOperator` is `DbtCloudRunJobOperator` (same arguments, same XComs and
-"Monitor Job Run" link) plus:
-- `job_id` may also be a dbt-jobs-as-code tag, `"[[build_all]]"` (what `settings.job_id("build_all")`
-  gives when no variable pins an id): the task finds the one job carrying it when it runs, in
-  `project_id` / `environment_id` (unset: the whole account): job_lookup.py.
-- Transient API errors (429 after its Retry-After, 5xx, dropped connections, timeouts) are
-  retried instead of failing the task (include/dbt_cloud/hook.py).
-- One dbt Cloud run per task, whatever happens to the task: the run's `cause` carries a key
-  of the task in its DAG run (`[airflow-task <key>]`, from DAG id, DAG run id, task id, map
-  index and the try its last clear began with). Before triggering, the operator looks for a run with
-  its key among the job's latest 100 runs; if that run is queued, running or succeeded (an
-  earlier try triggered it, then the worker died, the task timed out waiting, or the trigger's
-  answer was lost on the way) it adopts it instead of starting a duplicate. If it failed or
-  was cancelled, this try needs a run of its own and triggers one. A trigger that got no
-  answer is never repeated blindly: the operator looks for the key first.
-  With `retry_from_failure`, a rerun carries no cause: the operator follows its failed run to
-  the rerun dbt Cloud made of it (the next run of the job, a rerun of that run) and adopts it
-  the same way, so a rerun whose answer was lost is not followed by a fresh run.
-  Clearing the task changes the key, so a cleared task runs dbt again; clearing other tasks
-  of the DAG run does not.
-- Stopping the task cancels its run in every mode: execution_timeout and on_kill in the
-  provider; a deferred task marked failed or cleared through ResilientDbtCloudRunJobTrigger's on_kill,
-  or, if the triggerer had not started that trigger yet, through the listener in
-  plugins/dbt_cloud_stopped_deferrals.py (mark failed or success) and, for a clear, through the
-  next try, which cancels the runs of the task's earlier keys still in progress.
-- In deferrable mode the wait ends in error only if the run failed, and the waits of a triggerer share one
-  status poll per account (include/dbt_cloud/trigger.py).
-- Two timeouts, one model (docs/timeouts.md): `timeout` stops the waiting. If the run is still
-  going then, the task fails at once, without retries (a retry would only wait on the same run
-  again), naming the run, which keeps going in dbt Cloud. `execution_timeout` stops the task and
-  cancels its run (the provider); a retry then starts a run of its own.
-
-`ResilientDbtCloudJobRunSensor` is `DbtCloudJobRunSensor` with the same retries and waits.
-
-Each override names its row in docs/provider-gaps.md and the provider version that retires it.
+`ResilientDbtCloudRunJobOperator` is `DbtCloudRunJobOperator` (same arguments, XComs and "Monitor Job
+Run" link) that also: finds a job by its dbt-jobs-as-code tag when the task runs; retries transient API
+errors; starts one dbt Cloud run per task, whatever happens to the task (the run's cause carries the
+task's key, so a retry adopts its earlier try's run, or the rerun dbt Cloud made of it, unless it failed;
+a clear changes the key); cancels its run whenever the task is stopped; and fails at once, without
+retries, when its `timeout` ends the wait while the run goes on. `ResilientDbtCloudJobRunSensor` is
+`DbtCloudJobRunSensor` with the same retries and waits. The docs' "Guarantees under faults" and
+"Timeouts of a dbt Cloud task" say what holds; each override names its row of "Provider gaps and their
+workarounds" and the provider version that retires it.
 """
 
 from __future__ import annotations
@@ -74,9 +48,7 @@ def task_key(dag_id: str, run_id: str, task_id: str, map_index: int, first_try: 
 
 
 def first_try_since_clear(max_tries: int, retries: int) -> int:
-    """The try number the task's last clear (or its DAG run) began with, as Airflow itself reckons it
-    (RuntimeTaskInstance.get_first_reschedule_date): a clear sets max_tries to the tries so far plus
-    retries. Unlike the DAG run's clear count, it changes only when this task is cleared."""
+    """The try the task's last clear began with: a clear sets max_tries to the tries so far plus retries."""
     return max_tries - retries + 1
 
 
@@ -111,7 +83,7 @@ def _cause(run: dict[str, Any]) -> str:
 
 
 class _ResilientDbtCloudTask:
-    """What the operator and the sensor share: the retrying hook and the verifying trigger."""
+    """What the operator and the sensor share: the retrying hook and the trigger."""
 
     cancels_run_on_kill = False
 
@@ -186,7 +158,6 @@ class ResilientDbtCloudRunJobOperator(_ResilientDbtCloudTask, DbtCloudRunJobOper
         raise AssertionError("unreachable")
 
     def _recent_runs(self) -> list[dict[str, Any]]:
-        """The job's latest runs, newest first, with their trigger (cause)."""
         payload = {"job_definition_id": self.job_id, "order_by": "-created_at", "limit": RECENT_RUNS,
                    "include_related": ["trigger"]}
         return self.hook.get_job_runs(account_id=self.account_id, payload=payload).json()["data"]
@@ -212,8 +183,7 @@ class ResilientDbtCloudRunJobOperator(_ResilientDbtCloudTask, DbtCloudRunJobOper
         latest = runs[position]
         if not self.retry_from_failure:
             return latest
-        # dbt Cloud reruns a job's latest run only if it failed, so a rerun of this task's run is the
-        # run created right after it (`runs` is newest first).
+        # dbt Cloud reruns only a job's latest run, if it failed: the rerun is the next run (newest first).
         for newer in reversed(runs[:position]):
             if latest["status"] not in FAILED or not is_rerun_of(newer, latest):
                 break

@@ -1,20 +1,11 @@
-"""Cancels the dbt Cloud run of a deferred task that is stopped before the triggerer started its wait.
+"""Cancels the dbt Cloud run of a deferred task stopped before the triggerer started its wait.
 
-An Airflow listener module, registered by plugins/dbt_cloud_stopped_deferrals.py.
-
-Marking a deferred task failed (or success) in the UI or through the REST API ends its wait: the
-triggerer calls the trigger's on_kill (include/dbt_cloud/trigger.py), which cancels the run. A
-trigger the triggerer has not started yet (the task deferred a moment ago, or the triggerer is busy
-or down) is dropped instead, and its run would go on. The API server tells listeners about every
-such change; this one runs the trigger's on_kill itself, for the triggers of
-ResilientDbtCloudRunJobOperator (a sensor's never cancels). If the triggerer had started the wait
-too, the run gets two cancel requests, which dbt Cloud answers alike.
-
-No listener hears a clear: a cleared task's next try cancels the runs of its stopped tries
-(include/dbt_cloud/operators.py).
-
-Row L1 of docs/provider-gaps.md: a gap of Airflow itself (a trigger dropped before it ran gets no
-on_kill); no provider or Airflow version fixes it yet.
+An Airflow listener module, registered by plugins/dbt_cloud_stopped_deferrals.py. Marking a deferred
+task failed or success makes the triggerer call its trigger's on_kill, which cancels the run; but a
+trigger the triggerer has not started yet is dropped without it. The API server tells listeners of
+every such change: this one runs the trigger's on_kill itself (a second cancel is harmless). A clear is
+not heard: the cleared task's next try cancels its stopped tries' runs (operators.py). Row L1 of the
+provider gaps, a gap of Airflow itself, not fixed yet.
 """
 
 from __future__ import annotations

@@ -12,7 +12,7 @@ from pathlib import Path
 
 from dotenv import load_dotenv
 
-PROJECT_ROOT = Path(__file__).resolve().parents[2]  # include/dbt_cloud/config.py -> the project
+_PROJECT_ROOT = Path(__file__).resolve().parents[2]  # include/dbt_cloud/config.py -> the project
 _DEFAULT_CONN_ID = "dbt_cloud_default"
 
 # The variable that pins each job of dbt_cloud_jobs.yml to an id, by the job's identifier.
@@ -44,7 +44,7 @@ def _where_to_find(name: str) -> tuple[str, str]:
 
 
 def _dotenv_path() -> Path:
-    return Path(os.environ.get("ASTRO_DOTENV_PATH") or PROJECT_ROOT / ".env")
+    return Path(os.environ.get("ASTRO_DOTENV_PATH") or _PROJECT_ROOT / ".env")
 
 
 def _load_dotenv_file(path: Path | None = None) -> None:

@@ -21,11 +21,11 @@ from tenacity import RetryCallState, stop_after_attempt, wait_exponential
 
 # 8 attempts with waits of 1, 2, 4, 8, 10, 10, 10 s (about 45 s of trouble absorbed per call).
 RETRY_POLICY = {"retry_limit": 8, "retry_delay": 1.0}
-MAX_WAIT_SECONDS = 10.0
+_MAX_WAIT_SECONDS = 10.0
 # (connect, read) seconds for each request; a dbt Cloud API call normally answers in well under 1 s.
-REQUEST_TIMEOUT = (10, 60)
-TRANSIENT_STATUSES = frozenset({429, 500, 502, 503, 504})
-TRIGGER_SUFFIXES = ("/run/", "/rerun/")
+_REQUEST_TIMEOUT = (10, 60)
+_TRANSIENT_STATUSES = frozenset({429, 500, 502, 503, 504})
+_TRIGGER_SUFFIXES = ("/run/", "/rerun/")
 
 
 class TransientDbtCloudError(AirflowException):
@@ -48,7 +48,7 @@ class DbtCloudCertificateUntrustedError(AirflowFailException):
     """dbt Cloud's TLS certificate did not verify: no request was sent, and retrying cannot help."""
 
 
-def certificate_verification_error(error: BaseException) -> ssl.SSLCertVerificationError | None:
+def _certificate_verification_error(error: BaseException) -> ssl.SSLCertVerificationError | None:
     """The ssl verification error behind a requests error (wrapped in urllib3's MaxRetryError), if any."""
     pending, seen = [error], set()
     while pending:
@@ -103,9 +103,9 @@ def retry_after_seconds(error: BaseException | None) -> float | None:
     return float(value) if value.isdigit() else None
 
 
-def backoff(retry_delay: float) -> Callable[[RetryCallState], float]:
-    """Tenacity wait: the answer's Retry-After (at most MAX_WAIT_SECONDS), else exponential from retry_delay."""
-    ceiling = max(MAX_WAIT_SECONDS, retry_delay)
+def _backoff(retry_delay: float) -> Callable[[RetryCallState], float]:
+    """Tenacity wait: the answer's Retry-After (at most _MAX_WAIT_SECONDS), else exponential from retry_delay."""
+    ceiling = max(_MAX_WAIT_SECONDS, retry_delay)
     exponential = wait_exponential(multiplier=retry_delay, min=retry_delay, max=ceiling)
 
     def wait(retry_state: RetryCallState) -> float:
@@ -141,19 +141,19 @@ class ResilientDbtCloudHook(DbtCloudHook):
     ) -> None:
         super().__init__(dbt_cloud_conn_id, timeout_seconds, retry_limit, retry_delay, retry_args)
         if not retry_args:  # gap G3: the provider's back-off ignores Retry-After; no provider version honours it
-            self.retry_args = {**self.retry_args, "wait": backoff(self.retry_delay), "stop": _stop_after(self.retry_limit)}
+            self.retry_args = {**self.retry_args, "wait": _backoff(self.retry_delay), "stop": _stop_after(self.retry_limit)}
 
     @staticmethod
     def _retryable_error(exception: BaseException) -> bool:
         # Gap G1 (no fix upstream): the provider's predicate never sees a sync 429/5xx (see check_response).
         # Gap G6: it retries an untrusted certificate (an SSLError is a ConnectionError), which never heals.
-        if certificate_verification_error(exception) is not None:
+        if _certificate_verification_error(exception) is not None:
             return False
         return isinstance(exception, TransientDbtCloudError) or DbtCloudHook._retryable_error(exception)
 
     def check_response(self, response: Response) -> None:
         # Gaps G1 and G5 (no fix upstream): the provider wraps every HTTP error in a bare AirflowException.
-        if response.status_code in TRANSIENT_STATUSES:
+        if response.status_code in _TRANSIENT_STATUSES:
             self.log.warning("dbt Cloud answered %s %s; asking again", response.status_code, response.reason)
             raise TransientDbtCloudError(response)
         if 400 <= response.status_code < 500:
@@ -170,7 +170,7 @@ class ResilientDbtCloudHook(DbtCloudHook):
             return super().run_with_advanced_retry(_retry_args, *args, **kwargs)
         except (requests.ConnectionError, requests.Timeout) as error:
             host = self._get_tenant_domain(self.connection)
-            untrusted = certificate_verification_error(error)
+            untrusted = _certificate_verification_error(error)
             if untrusted is not None:
                 raise DbtCloudCertificateUntrustedError(untrusted_certificate_message(host, untrusted)) from error
             raise DbtCloudUnreachableError(
@@ -184,12 +184,12 @@ class ResilientDbtCloudHook(DbtCloudHook):
         # applies), so requests would wait forever.
         options = dict(extra_options or {})
         if options.get("timeout") is None:
-            options["timeout"] = self.timeout_seconds or REQUEST_TIMEOUT
+            options["timeout"] = self.timeout_seconds or _REQUEST_TIMEOUT
         return super().run_and_check(session, prepped_request, options)
 
     def _run_and_get_response(self, *, method: str = "GET", endpoint: str | None = None, **kwargs: Any) -> Any:
         # Gap G4 (no fix upstream): the provider retries a run trigger like any call, which can start two runs.
-        if method == "POST" and endpoint and endpoint.endswith(TRIGGER_SUFFIXES):
+        if method == "POST" and endpoint and endpoint.endswith(_TRIGGER_SUFFIXES):
             return self._trigger_once(endpoint=endpoint, **kwargs)
         return super()._run_and_get_response(method=method, endpoint=endpoint, **kwargs)
 

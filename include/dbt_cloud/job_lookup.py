@@ -22,19 +22,19 @@ class DbtCloudJobLookupError(DbtCloudResourceLookupError, AirflowFailException):
     """No job, or more than one, carries the identifier: failed at once, since a retry would find the same."""
 
 
-def identifier_of(job_name: str) -> str | None:
+def _identifier_of(job_name: str) -> str | None:
     found = _IDENTIFIER_TAG.search(job_name)
     return found.group(1) if found else None
 
 
-def find_job(hook: DbtCloudHook, identifier: str, *, account_id: int | None, project_id: int | None,
+def _find_job(hook: DbtCloudHook, identifier: str, *, account_id: int | None, project_id: int | None,
              environment_id: int | None, pin: str) -> dict[str, Any]:
     """The one active job whose name carries `[[identifier]]`, in the account and, when given, the
     project and environment. `pin` says how to name a job by id instead (for the error messages)."""
     responses = hook.list_jobs(account_id=account_id, project_id=project_id, environment_id=environment_id,
                                name_contains=identifier)
     jobs = [job for response in responses for job in response.json()["data"]
-            if job.get("state", _ACTIVE) == _ACTIVE and identifier_of(job["name"]) == identifier]
+            if job.get("state", _ACTIVE) == _ACTIVE and _identifier_of(job["name"]) == identifier]
     where = "account " + (str(account_id) if account_id else "of the connection")
     where += f", project {project_id}" if project_id else ", any project"
     where += f", environment {environment_id}" if environment_id else ", any environment"

@@ -26,52 +26,52 @@ from airflow.sdk.exceptions import AirflowFailException
 
 from .config import settings
 from .hook import DbtCloudUnreachableError, ResilientDbtCloudHook, TransientDbtCloudError
-from .job_lookup import _IDENTIFIER_TAG, find_job
+from .job_lookup import _IDENTIFIER_TAG, _find_job
 from .trigger import ResilientDbtCloudRunJobTrigger
 
 if TYPE_CHECKING:
     from airflow.sdk import Context
 
-MAX_CAUSE_LENGTH = 255  # dbt Cloud's limit on a run's cause
-RECENT_RUNS = 100  # how far back (runs of the job, newest first) an earlier try's run is looked for
-UNANSWERED = (TransientDbtCloudError, DbtCloudUnreachableError)
-FAILED = frozenset({DbtCloudJobRunStatus.ERROR.value, DbtCloudJobRunStatus.CANCELLED.value})
-IN_PROGRESS = frozenset(DbtCloudJobRunStatus.NON_TERMINAL_STATUSES.value)
-TERMINAL = DbtCloudJobRunStatus.TERMINAL_STATUSES.value
+_MAX_CAUSE_LENGTH = 255  # dbt Cloud's limit on a run's cause
+_RECENT_RUNS = 100  # how far back (runs of the job, newest first) an earlier try's run is looked for
+_UNANSWERED = (TransientDbtCloudError, DbtCloudUnreachableError)
+_FAILED = frozenset({DbtCloudJobRunStatus.ERROR.value, DbtCloudJobRunStatus.CANCELLED.value})
+_IN_PROGRESS = frozenset(DbtCloudJobRunStatus.NON_TERMINAL_STATUSES.value)
+_TERMINAL = DbtCloudJobRunStatus.TERMINAL_STATUSES.value
 CANCEL_CHECK_SECONDS, CANCEL_WAIT_SECONDS = 2, 120
 
 
-def task_key(dag_id: str, run_id: str, task_id: str, map_index: int, first_try: int) -> str:
+def _task_key(dag_id: str, run_id: str, task_id: str, map_index: int, first_try: int) -> str:
     """Names a task of a DAG run from one clear of it to the next: the same for each of its retries."""
     identity = f"{dag_id}\n{run_id}\n{task_id}\n{map_index}\n{first_try}"
     return hashlib.sha256(identity.encode()).hexdigest()[:16]
 
 
-def first_try_since_clear(max_tries: int, retries: int) -> int:
+def _first_try_since_clear(max_tries: int, retries: int) -> int:
     """The try the task's last clear began with: a clear sets max_tries to the tries so far plus retries."""
     return max_tries - retries + 1
 
 
-def task_keys(context: Context, retries: int) -> tuple[str, list[str]]:
+def _task_keys(context: Context, retries: int) -> tuple[str, list[str]]:
     """This try's key, and the keys the task had before its earlier clears."""
     ti = context["ti"]
-    first_try = first_try_since_clear(ti.max_tries, retries)
+    first_try = _first_try_since_clear(ti.max_tries, retries)
     parts = (ti.dag_id, ti.run_id, ti.task_id, ti.map_index)
-    return task_key(*parts, first_try), [task_key(*parts, earlier) for earlier in range(1, first_try)]
+    return _task_key(*parts, first_try), [_task_key(*parts, earlier) for earlier in range(1, first_try)]
 
 
-def key_tag(key: str) -> str:
+def _key_tag(key: str) -> str:
     return f"[airflow-task {key}]"
 
 
-def cause_with_key(reason: str, key: str, context: Context) -> str:
+def _cause_with_key(reason: str, key: str, context: Context) -> str:
     """The trigger reason, the DAG run and try (for people), and the key (for the lookup), in 255 characters."""
-    tag = key_tag(key)
+    tag = _key_tag(key)
     details = f"{reason} DAG run {context['ti'].run_id}, try {context['ti'].try_number}."
-    return f"{details[: MAX_CAUSE_LENGTH - len(tag) - 1]} {tag}"
+    return f"{details[: _MAX_CAUSE_LENGTH - len(tag) - 1]} {tag}"
 
 
-def is_rerun_of(run: dict[str, Any], failed: dict[str, Any]) -> bool:
+def _is_rerun_of(run: dict[str, Any], failed: dict[str, Any]) -> bool:
     """Whether `run` is dbt Cloud's rerun (retry from failure) of the run `failed`."""
     if run.get("retrying_run_id") is not None:
         return run["retrying_run_id"] == failed["id"]
@@ -122,7 +122,7 @@ class ResilientDbtCloudRunJobOperator(_ResilientDbtCloudTask, DbtCloudRunJobOper
             return super()._resolve_job_id()
         identifier, variable = tag.group(1), settings.job_id_variable(tag.group(1))
         pin = f"set {variable} in .env to the id of the job to run" if variable else "give the task a job id"
-        job = find_job(self.hook, identifier, account_id=self.account_id, project_id=self.project_id,
+        job = _find_job(self.hook, identifier, account_id=self.account_id, project_id=self.project_id,
                        environment_id=self.environment_id, pin=pin)
         self.log.info("dbt Cloud job %s %r has the identifier [[%s]]: running it", job["id"], job["name"], identifier)
         return job["id"]
@@ -130,16 +130,16 @@ class ResilientDbtCloudRunJobOperator(_ResilientDbtCloudTask, DbtCloudRunJobOper
     def _get_or_trigger_run(self, context: Context) -> tuple[int, str]:
         # Row O1, retired by provider 4.12.0 on Airflow >= 3.3 (durable execution: a retry reconnects to its
         # earlier try's run); rows O2 (lost rerun answer) and O3 (runs of cleared tries) have no fix upstream.
-        key, keys_before_clears = task_keys(context, self.retries or 0)
+        key, keys_before_clears = _task_keys(context, self.retries or 0)
         # The operator object can serve several tries (dag.test()): key the reason execute() set, once.
         self._unkeyed_reason = getattr(self, "_unkeyed_reason", None) or self.trigger_reason
-        self.trigger_reason = cause_with_key(self._unkeyed_reason, key, context)
+        self.trigger_reason = _cause_with_key(self._unkeyed_reason, key, context)
         attempts = self.hook.retry_limit  # hook_params: the one retry policy
         for attempt in range(1, attempts + 1):
             runs = self._recent_runs()
             self._cancel_runs_of_cleared_tries(runs, keys_before_clears)
             earlier = self._latest_run_of_this_task(runs, key)
-            if earlier is not None and earlier["status"] not in FAILED:
+            if earlier is not None and earlier["status"] not in _FAILED:
                 self.log.info(
                     "dbt Cloud run %s was triggered for this task by an earlier try and is %s: using it "
                     "instead of starting another (%s)", earlier["id"], earlier["status_humanized"], earlier["href"],
@@ -147,7 +147,7 @@ class ResilientDbtCloudRunJobOperator(_ResilientDbtCloudTask, DbtCloudRunJobOper
                 return earlier["id"], earlier["href"]
             try:
                 return super()._get_or_trigger_run(context)
-            except UNANSWERED as error:
+            except _UNANSWERED as error:
                 if attempt == attempts:
                     raise
                 self.log.warning(
@@ -158,25 +158,25 @@ class ResilientDbtCloudRunJobOperator(_ResilientDbtCloudTask, DbtCloudRunJobOper
         raise AssertionError("unreachable")
 
     def _recent_runs(self) -> list[dict[str, Any]]:
-        payload = {"job_definition_id": self.job_id, "order_by": "-created_at", "limit": RECENT_RUNS,
+        payload = {"job_definition_id": self.job_id, "order_by": "-created_at", "limit": _RECENT_RUNS,
                    "include_related": ["trigger"]}
         return self.hook.get_job_runs(account_id=self.account_id, payload=payload).json()["data"]
 
     def _cancel_runs_of_cleared_tries(self, runs: list[dict[str, Any]], keys_before_clears: list[str]) -> None:
         """A clear stops the task's try; if the try was deferred and its trigger never ran, its run is still going."""
-        tags = [key_tag(key) for key in keys_before_clears]
+        tags = [_key_tag(key) for key in keys_before_clears]
         for run in runs:
-            if run["status"] in IN_PROGRESS and any(tag in _cause(run) for tag in tags):
+            if run["status"] in _IN_PROGRESS and any(tag in _cause(run) for tag in tags):
                 self.log.info("dbt Cloud run %s was started by this task before it was cleared and is still %s: "
                               "cancelling it", run["id"], run["status_humanized"])
                 self.hook.cancel_job_run(run_id=run["id"], account_id=self.account_id)
                 # Until it has ended, reuse_existing_run would take it for a run to join.
-                self.hook.wait_for_job_run_status(run["id"], self.account_id, expected_statuses=TERMINAL,
+                self.hook.wait_for_job_run_status(run["id"], self.account_id, expected_statuses=_TERMINAL,
                                                   check_interval=CANCEL_CHECK_SECONDS, timeout=CANCEL_WAIT_SECONDS)
 
     def _latest_run_of_this_task(self, runs: list[dict[str, Any]], key: str) -> dict[str, Any] | None:
         """The newest run carrying this task's key, or with retry_from_failure the newest rerun of it."""
-        tag = key_tag(key)
+        tag = _key_tag(key)
         position = next((i for i, run in enumerate(runs) if tag in _cause(run)), None)
         if position is None:
             return None
@@ -185,7 +185,7 @@ class ResilientDbtCloudRunJobOperator(_ResilientDbtCloudTask, DbtCloudRunJobOper
             return latest
         # dbt Cloud reruns only a job's latest run, if it failed: the rerun is the next run (newest first).
         for newer in reversed(runs[:position]):
-            if latest["status"] not in FAILED or not is_rerun_of(newer, latest):
+            if latest["status"] not in _FAILED or not _is_rerun_of(newer, latest):
                 break
             latest = newer
         return latest
@@ -212,7 +212,7 @@ class ResilientDbtCloudRunJobOperator(_ResilientDbtCloudTask, DbtCloudRunJobOper
         if self.run_id is None:
             return
         run = self.hook.get_job_run(run_id=self.run_id, account_id=self.account_id).json()["data"]
-        if run["status"] in IN_PROGRESS:
+        if run["status"] in _IN_PROGRESS:
             raise AirflowFailException(
                 f"Stopped waiting for dbt Cloud run {run['id']} after this task's timeout of {self.timeout} s "
                 f"({reason}). The run is still {run['status_humanized']} and keeps going in dbt Cloud. Not retried: "

@@ -15,7 +15,7 @@ from types import SimpleNamespace
 import pytest
 from airflow.sdk.exceptions import TaskDeferred
 
-from include.dbt_cloud.operators import key_tag, task_key
+from include.dbt_cloud.operators import _key_tag, _task_key
 from local_runner import demo_tenant as tenant
 from tests.e2e.dag_runner import load_dag, run_dag
 from tests.polling import CANCELLED, IN_PROGRESS
@@ -55,7 +55,7 @@ def test_the_next_try_of_a_cleared_task_cancels_the_run_its_stopped_try_left_goi
     task = load_dag("dbt_cloud_deferrable").get_task("run_job_deferrable")
     dag_run_id = f"manual__{datetime.now(timezone.utc).isoformat()}"
     parts = (task.dag_id, dag_run_id, task.task_id, -1)
-    stopped = dbt_cloud.trigger(SYNTHETIC, f"Try 1, cleared while deferred {key_tag(task_key(*parts, first_try=1))}")
+    stopped = dbt_cloud.trigger(SYNTHETIC, f"Try 1, cleared while deferred {_key_tag(_task_key(*parts, first_try=1))}")
     xcom: dict[str, object] = {}
     try_2 = SimpleNamespace(dag_id=task.dag_id, run_id=dag_run_id, task_id=task.task_id, map_index=-1,
                             try_number=2, max_tries=1 + task.retries, xcom_push=lambda key, value: xcom.update({key: value}))
@@ -66,6 +66,6 @@ def test_the_next_try_of_a_cleared_task_cancels_the_run_its_stopped_try_left_goi
     assert dbt_cloud.run(stopped["id"])["status"] == CANCELLED
     new_run = dbt_cloud.run(xcom["job_run_id"])
     assert new_run["id"] != stopped["id"] and deferred.value.trigger.run_id == new_run["id"]
-    assert key_tag(task_key(*parts, first_try=2)) in new_run["trigger"]["cause"]
+    assert _key_tag(_task_key(*parts, first_try=2)) in new_run["trigger"]["cause"]
     assert new_run["status"] in IN_PROGRESS
     dbt_cloud.cancel(new_run["id"])

@@ -11,13 +11,13 @@ import pytest
 
 from include.dbt_cloud.config import (
     _JOB_ID_VARIABLES as JOB_ID_VARIABLES,
-    PROJECT_ROOT,
+    _PROJECT_ROOT as PROJECT_ROOT,
     DbtCloudSettings,
     DbtCloudSettingsError,
     _dotenv_path,
     _load_dotenv_file,
 )
-from include.dbt_cloud.job_lookup import identifier_of
+from include.dbt_cloud.job_lookup import _identifier_of
 from local_runner import demo_tenant
 from tests.environment import NO_EMULATOR_HERE, emulator_available, emulator_tenant_jobs
 
@@ -170,7 +170,7 @@ def test_the_demo_settings_find_each_job_once_in_the_demo_environment():
     demo = DbtCloudSettings(demo_tenant.dag_settings())
     jobs = emulator_tenant_jobs()
     found = {identifier: [job_id for job_id, job in jobs.items()
-                          if identifier_of(job["name"]) == identifier and job["environment_id"] == demo.environment_id]
+                          if _identifier_of(job["name"]) == identifier and job["environment_id"] == demo.environment_id]
              for identifier in JOB_ID_VARIABLES}
     assert found == {"build_all": [demo_tenant.BUILD_ALL_JOB_ID], "build_tagged": [demo_tenant.TAGGED_JOB_ID],
                      "build_with_retry": [demo_tenant.LATE_DATA_JOB_ID], "publish_marts": [demo_tenant.PUBLISH_MARTS_JOB_ID]}

@@ -4,7 +4,7 @@ PYTHON ?= $(shell command -v python3.11 2>/dev/null || command -v python3)
 VENV_PY := .venv/bin/python
 EMULATOR_PY := emulator/.venv/bin/python
 
-.PHONY: help install start stop status logs test test-docker soak bench demo clean jobs-plan jobs-sync
+.PHONY: help install start stop status logs test test-docker test-distributed soak bench bench-docker demo clean jobs-plan jobs-sync
 
 help:
 	@echo "make demo     start everything, run the example DAG dbt_cloud_run_job once and print the dbt Cloud run"
@@ -14,8 +14,10 @@ help:
 	@echo "make logs     show the components' logs (SERVICE=scheduler to pick one, FOLLOW=1 to follow)"
 	@echo "make test     run the test suite (starts and stops what it needs)"
 	@echo "make test-docker  only the Docker test: the project as \`astro dev start\` runs it (installs and starts Docker if needed)"
+	@echo "make test-distributed  the distributed stack (CeleryExecutor, two workers, schedulers and triggerers): a Celery worker killed mid-run, then every DAG (about 25 min)"
 	@echo "make soak     long reliability runs (about 35 min): 30 DAG runs under faults, a running stack killed / marked failed / cleared, a token grep after every DAG, Docker containers killed mid-run"
-	@echo "make bench    run the benchmarks (about 22 min on 2 cores, 10 of them the Astro path in a private Docker engine) and write bench/results/"
+	@echo "make bench    run the benchmarks without Docker and write bench/results/"
+	@echo "make bench-docker  the Docker benchmarks: the Astro path in a private Docker engine (about 10 min)"
 	@echo "make jobs-plan   show what jobs-sync would change: dbt_cloud_jobs.yml against .env's connection (the emulator by default)"
 	@echo "make jobs-sync   create/update/delete the jobs of dbt_cloud_jobs.yml in that account (dbt-jobs-as-code)"
 	@echo "make clean    stop, then delete local state (.state/: metadata DB, logs, certificates, runs)"
@@ -43,11 +45,17 @@ test: install
 test-docker: install
 	@$(VENV_PY) -m pytest tests/docker -v
 
+test-distributed: install
+	@RELIABILITY_SOAK=1 $(VENV_PY) -m pytest tests/docker/distributed -v
+
 soak: install
-	@RELIABILITY_SOAK=1 $(VENV_PY) -m pytest tests/reliability/soak tests/docker/soak -v
+	@RELIABILITY_SOAK=1 $(VENV_PY) -m pytest tests/reliability/soak tests/docker/soak tests/docker/distributed -v
 
 bench: install
 	@$(VENV_PY) -m bench $(BENCH_ARGS)
+
+bench-docker: install
+	@$(VENV_PY) -m bench --only astro_path $(BENCH_ARGS)
 
 clean: stop
 	rm -rf .state

@@ -47,8 +47,7 @@ def section_runner(args: argparse.Namespace, work: Path, py_spy: Path | None):
         "parse_cost": lambda: parse_cost.run(repeats=2 if quick else 5),
         "emulator_throughput": lambda: emulator_throughput.run(work / "throughput", [1, 10, 100], 1.0 if quick else 10.0,
                                                                None if quick else py_spy),
-        "polling": lambda: polling.run(work / "polling", [3] if quick else [1000, 5000, 10000], template_interval=2.0,
-                                       quick=quick),
+        "polling": lambda: polling.run(work / "polling", [3] if quick else [1000, 5000, 10000], quick=quick),
         "overhead": lambda: overhead.run(work / "overhead", [3.0] if quick else overhead.long_job_lengths(3),
                                          demo_job=not quick, interval_cap=2 if quick else None),
         "capacity": lambda: capacity.run(work / "capacity", args.capacity_ns or ([3] if quick else [50, 200, 500, 1000]),
@@ -63,8 +62,9 @@ def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="python -m bench", description=__doc__,
                                      formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--quick", action="store_true", help="tiny N and short waits: checks the machinery, not speed")
-    parser.add_argument("--only", type=lambda text: text.split(","), default=list(SECTIONS),
-                        help=f"comma-separated sections among {','.join(SECTIONS)}")
+    parser.add_argument("--only", type=lambda text: text.split(","), default=None,
+                        help=f"comma-separated sections among {','.join(SECTIONS)} (default: all but "
+                             f"{','.join(report.DOCKER_SECTIONS)}, which make bench-docker runs; --quick: all)")
     parser.add_argument("--results-dir", type=Path, default=PROJECT_ROOT / "bench" / "results")
     parser.add_argument("--work-dir", type=Path, default=None,
                         help="scratch folder for logs and state (default .state/bench/<time>)")
@@ -72,6 +72,8 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--parallelism", type=int, default=None,
                         help="LocalExecutor parallelism of the capacity stack (default 8; 3 with --quick)")
     args = parser.parse_args(argv)
+    if args.only is None:
+        args.only = [name for name in SECTIONS if args.quick or name not in report.DOCKER_SECTIONS]
     unknown = set(args.only) - set(SECTIONS)
     if unknown:
         parser.error(f"unknown section(s) {', '.join(sorted(unknown))}; choose among {', '.join(SECTIONS)}")
@@ -113,7 +115,7 @@ def main(argv: list[str] | None = None) -> int:
     whole_run = {"wall_seconds": round(time.monotonic() - began, 1), "sections": chosen,
                  "load_average_at_end": [round(x, 2) for x in os.getloadavg()],
                  "finished_at": datetime.now(timezone.utc).strftime("%Y-%m-%d %H:%M UTC")}
-    if len(chosen) < len(SECTIONS):
+    if not set(SECTIONS) - set(report.DOCKER_SECTIONS) <= set(chosen):  # not all of make bench's sections
         # A partial run re-measures some sections: the table keeps the others' files and the full run's wall time.
         for name in set(SECTIONS) - set(chosen):
             if (args.results_dir / f"{name}.json").exists():

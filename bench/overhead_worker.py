@@ -1,12 +1,14 @@
 """One overhead measurement process: runs small bench-only DAGs with dag.test() and prints what happened.
 
-    python -m bench.overhead_worker '{"runs": [{"mode": "template_sync", "job_id": 999}], "interval_cap": null}'
+    python -m bench.overhead_worker '{"runs": [{"mode": "template_sync", "job_id": 999}], "interval_cap": null,
+                                      "not_before": 0}'
 
 The caller gives each process its own AIRFLOW_HOME (a migrated SQLite DB), the DAGs folder
 bench/dags/, and the emulator's connection and trust bundle. Each DAG has one operator with the
 mode's settings (bench/template_settings.py): the provider's DbtCloudRunJobOperator for the provider's
 defaults, the template's ResilientDbtCloudRunJobOperator for the template's modes. A warm-up DAG runs
-first, so the measured tasks do not include dag.test()'s one-time set-up.
+first, so the measured tasks do not include dag.test()'s one-time set-up; the first measured run starts
+no earlier than `not_before` (epoch s: the job's earlier run has ended by then).
 """
 
 from __future__ import annotations
@@ -14,6 +16,7 @@ from __future__ import annotations
 import json
 import os
 import sys
+import time
 
 from bench.template_settings import MODE_SOURCES, ROOT, operator_settings
 from local_runner.demo_tenant import ACCOUNT_ID
@@ -60,6 +63,7 @@ def run_one(mode: str, job_id: int, interval_cap: float | None) -> dict:
 
 def main(spec: dict) -> None:
     bench_dag_bag().dags[WARMUP_DAG_ID].test()  # so no measured task pays dag.test()'s one-time set-up
+    time.sleep(max(0.0, spec.get("not_before", 0.0) - time.time()))
     for run in spec["runs"]:
         print("BENCH_RESULT " + json.dumps(run_one(run["mode"], run["job_id"], spec.get("interval_cap"))), flush=True)
 

@@ -23,8 +23,11 @@ from bench import emulators
 from local_runner.demo_tenant import SYNTHETIC_JOB_ID
 from local_runner.config import PROJECT_ROOT as ROOT
 
-KINDS = {"provider-60s": ("provider", 60.0), "provider-6s": ("provider", 6.0), "template": ("template", None)}
-RUNS_END_WITHIN = (10.0, 30.0)  # seconds after they are created: spread evenly (quick: 1 to 3)
+# kind -> (trigger class, poll_interval: the board ignores it, seconds after their creation that the runs end,
+# spread evenly). The provider at 6 s spends dbt Cloud's minute in 30 s at 1,000 runs: its runs outlast that.
+KINDS = {"provider-60s": ("provider", 60.0, (10.0, 30.0)), "provider-6s": ("provider", 6.0, (10.0, 70.0)),
+         "template": ("template", 6.0, (10.0, 30.0))}
+QUICK_RUNS_END_WITHIN = (1.0, 3.0)
 LINE_AT = 5000
 
 
@@ -50,9 +53,8 @@ def _finished_at(emulator: emulators.BenchEmulator, run_ids: list[int]) -> dict[
     return found
 
 
-def measure(where: Path, kind: str, runs: int, interval: float, ends_within: tuple[float, float], deadline: float) -> dict:
-    trigger_kind, provider_interval = KINDS[kind]
-    interval = provider_interval or interval
+def measure(where: Path, kind: str, runs: int, ends_within: tuple[float, float], deadline: float) -> dict:
+    trigger_kind, interval, _ = KINDS[kind]
     with emulators.running(where / f"{kind}-{runs}", synthetic_seconds=3600) as emulator:
         spec = json.dumps({"kind": trigger_kind, "interval": interval, "seconds": deadline})
         env = {**os.environ, **emulator.provider_env(), "PYTHONPATH": str(ROOT), "ASTRO_DOTENV_PATH": os.devnull}
@@ -80,7 +82,7 @@ def measure(where: Path, kind: str, runs: int, interval: float, ends_within: tup
     delays = [events[run_id][1] - finished[run_id] for run_id in run_ids
               if run_id in finished and events.get(run_id, [None])[0] == "success"]
     return {
-        "kind": kind, "runs": runs, "interval_s": interval, "wall_s": round(wall, 1),
+        "kind": kind, "runs": runs, "interval_s": interval, "runs_end_within_s": list(ends_within), "wall_s": round(wall, 1),
         "requests_per_min": round(requests / wall * 60),
         "answered_429": answered_429,
         "waits_failed": sum(1 for run_id in run_ids if events.get(run_id, [None])[0] != "success"),
@@ -95,16 +97,16 @@ def line(row: dict) -> str:
             f"detection p50 {row['detection_p50_s']} s p99 {row['detection_p99_s']} s")
 
 
-def run(where: Path, levels: list[int], template_interval: float, quick: bool = False) -> dict:
+def run(where: Path, levels: list[int], quick: bool = False) -> dict:
     where.mkdir(parents=True, exist_ok=True)
-    ends_within = (1.0, 3.0) if quick else RUNS_END_WITHIN
     rows = []
     for kind in [kind for kind in KINDS if not (quick and kind == "provider-60s")]:  # quick: no minute-long wait
+        ends_within = QUICK_RUNS_END_WITHIN if quick else KINDS[kind][2]
         for runs in levels:
             deadline = ends_within[1] + (75 if kind == "provider-60s" else 20)
-            rows.append(measure(where, kind, runs, template_interval, ends_within, deadline))
+            rows.append(measure(where, kind, runs, ends_within, deadline))
             print(f"==> {line(rows[-1])} (wall {rows[-1]['wall_s']} s, loop RSS {rows[-1]['loop_rss_mb']} MB)", flush=True)
     for row in rows:
         if row["runs"] == LINE_AT or (LINE_AT not in levels and row["runs"] == max(levels)):
             print(line(row), flush=True)
-    return {"runs_end_within_s": list(ends_within), "rate_limit_per_minute": 5000, "rows": rows}
+    return {"rate_limit_per_minute": 5000, "rows": rows}

@@ -3,9 +3,12 @@
 from __future__ import annotations
 
 from bench.machine import one_line
+from bench.polling import line as polling_line
 
 # The sections of a full run whose machine.json does not list them (runs before the Astro path).
 EARLIER_SECTIONS = ("parse_cost", "emulator_throughput", "overhead", "capacity", "start_cost")
+# In Docker, each its own stack from images up: `make bench-docker` runs them, not `make bench`.
+DOCKER_SECTIONS = ("astro_path",)
 MODE_NAMES = {"provider_defaults": "provider defaults", "template_sync": "template sync",
               "template_deferrable": "template deferrable"}
 
@@ -35,6 +38,12 @@ def goals(results: dict) -> list[tuple[str, str, str]]:
                      f"{long_deferrable['ratio_max']:.3f}); {long_deferrable['status_requests_per_run']:.1f} status "
                      f"requests per run", _verdict(ratio_ok and polls_ok, "" if ratio_ok else
                                                    f"by {long_deferrable['ratio_mean'] - 1.03:.3f}")))
+    template = next((r for r in results.get("polling", {}).get("rows", []) if r["kind"] == "template" and r["runs"] == 5000), None)
+    if template:
+        ok = (template["requests_per_min"] <= 1000 and template["answered_429"] == 0 and template["waits_failed"] == 0
+              and template["detection_p99_s"] is not None and template["detection_p99_s"] <= 5)
+        rows.append(("Template trigger at 5,000 runs in flight: <= 1,000 requests/min, 0 answered 429, 0 waits failed, "
+                     "detection p99 <= 5 s", polling_line(template).split(": ", 1)[1], _verdict(ok)))
     deferrable = results.get("capacity", {}).get("deferrable")
     if deferrable and deferrable.get("stages"):
         top = deferrable["stages"][-1]
@@ -63,11 +72,11 @@ def goals(results: dict) -> list[tuple[str, str, str]]:
         # Sections the full run did not have, re-measured alone since, add their own time.
         full_run = results.get("sections", EARLIER_SECTIONS)
         added = {name: results[name]["section_seconds"] for name in results.get("rerun_sections", [])
-                 if name not in full_run and "section_seconds" in results.get(name, {})}
+                 if name not in full_run and name not in DOCKER_SECTIONS and "section_seconds" in results.get(name, {})}
         minutes = (results["wall_seconds"] + sum(added.values())) / 60
         parts = "".join(f" + {name} {seconds / 60:.1f} min (measured alone)" for name, seconds in added.items())
         measured = f"{results['wall_seconds'] / 60:.1f} min{parts} = {minutes:.1f} min" if added else f"{minutes:.1f} min"
-        rows.append(("`make bench` under 15 minutes", measured, _verdict(minutes < 15, f"by {minutes - 15:.1f} min")))
+        rows.append(("`make bench` under 20 minutes", measured, _verdict(minutes < 20, f"by {minutes - 20:.1f} min")))
     return rows
 
 
@@ -95,6 +104,15 @@ def markdown(results: dict) -> str:
                           r["check_interval"], r["dbt_run_seconds"], r["task_seconds"],
                           f"{r['ratio_mean']:.3f} ({r['ratio_max']:.3f})", r["api_requests_per_run"],
                           r["status_requests_per_5s_of_run"]] for r in results["overhead"]["summary"]])
+        lines.append("")
+    if results.get("polling", {}).get("rows"):
+        lines += ["**Polling** (N waits in one asyncio loop, as a triggerer runs them; the emulator's limit on, "
+                  "5,000 requests a minute per account)", ""]
+        lines += _table(["trigger", "runs in flight", "runs end after s", "requests/min", "answered 429", "waits failed",
+                         "detection p50 s", "detection p99 s", "loop RSS MB"],
+                        [[r["kind"], r["runs"], "-".join(f"{s:g}" for s in r.get("runs_end_within_s", [])),
+                          r["requests_per_min"], r["answered_429"], r["waits_failed"], r["detection_p50_s"],
+                          r["detection_p99_s"], r["loop_rss_mb"]] for r in results["polling"]["rows"]])
         lines.append("")
     capacity = results.get("capacity", {})
     if "deferrable" in capacity:

@@ -13,9 +13,10 @@ running triggerer (`astro dev start` and `make start` run one).
   the run id at once), then a deferrable `ResilientDbtCloudJobRunSensor` waits for that run. Use
   it to do other work in between, or to wait with its own timeout, retries or pool.
 
-Both waits are read every 2 s by the triggerer's status board, one request per 100 runs waited on,
-whatever their `check_interval` / `poke_interval` (docs/guarantees.md). Stopping the deferred
-operator cancels its run; the sensor only watches.
+Both waits are read by the triggerer's status board, up to 100 runs a request, sparsely while a run
+is far from its job's usual length and every 0.5 s near it, whatever their `check_interval` /
+`poke_interval` (docs/guarantees.md). Stopping the deferred operator cancels its run; the sensor
+only watches.
 """
 
 from __future__ import annotations

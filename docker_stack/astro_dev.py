@@ -26,6 +26,8 @@ from docker_stack.engine import compose_command, docker
 
 ROOT = Path(__file__).resolve().parent.parent
 COMPOSE_TEMPLATE = Path(__file__).resolve().parent / "astro-cli-airflow3.compose.yml"
+# The distributed variant (CeleryExecutor, two workers, schedulers and triggerers), merged after the override.
+CELERY_DISTRIBUTED_TEMPLATE = Path(__file__).resolve().parent / "celery-distributed.compose.yml"
 SETTINGS_FILE = "airflow_settings.yaml"
 PYTEST_COPIED_DIRS = ("dags", "tests", "plugins", "include", ".astro")
 DAG_INTEGRITY_TEST = ".astro/test_dag_integrity_default.py"
@@ -70,6 +72,8 @@ class AstroProject:
     env_file: Path | None = None  # the CLI adds `env_file: .env` when the project has one
     # A third compose file, merged last, for settings only a test needs (the emulator's synthetic wait).
     extra_compose: dict | None = None
+    # A compose template merged after the override, filled in as the CLI's (CELERY_DISTRIBUTED_TEMPLATE).
+    variant_template: Path | None = None
     image: str = field(default="")
     compose_file: Path = field(default=Path())
 
@@ -79,6 +83,9 @@ class AstroProject:
         self.compose_file = self.workdir / "docker-compose.yml"
         self.compose_file.write_text(self.generated_compose())
         self.compose_files = [self.compose_file, self.root / "docker-compose.override.yml"]
+        if self.variant_template:
+            self.compose_files.append(self.workdir / self.variant_template.name)
+            self.compose_files[-1].write_text(self.generated_compose(self.variant_template))
         if self.extra_compose:
             self.compose_files.append(self.workdir / "docker-compose.test.yml")
             self.compose_files[-1].write_text(yaml.safe_dump(self.extra_compose))
@@ -87,9 +94,9 @@ class AstroProject:
     def url(self) -> str:
         return f"http://localhost:{self.api_server_port}"
 
-    def generated_compose(self) -> str:
+    def generated_compose(self, template: Path = COMPOSE_TEMPLATE) -> str:
         settings = self.root / SETTINGS_FILE
-        return Template(COMPOSE_TEMPLATE.read_text()).substitute(
+        return Template(template.read_text()).substitute(
             project_name=self.name, airflow_image=self.image, airflow_home=str(self.root),
             postgres_port=self.postgres_port, api_server_port=self.api_server_port,
             settings_file_volume=f"- {settings}:/usr/local/airflow/{SETTINGS_FILE}:z" if settings.exists() else "",

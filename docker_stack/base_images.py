@@ -43,9 +43,12 @@ PYTHON = BaseImage("python:3.11-slim", "python-3.11-slim")
 RUNTIME = BaseImage("astrocrpublic.azurecr.io/runtime:3.3-2", "astro-runtime-3.3-2",
                     ((ROOT / "local_runner" / "astro-runtime-3.3-2.txt", "runtime.txt"),))
 POSTGRES = BaseImage("postgres:12.6", "postgres-12.6")
+REDIS = BaseImage("redis:7.0", "redis-7.0")  # the Celery broker of the distributed stack
 # Build order: the runtime stand-in starts FROM python:3.11-slim.
-BASE_IMAGES = (PYTHON, RUNTIME, POSTGRES)
-RUNTIME_EXTRAS = ("psycopg[binary]==3.3.9", "asyncpg==0.31.0")  # SQLAlchemy 2.1 reads postgresql:// as psycopg 3
+BASE_IMAGES = (PYTHON, RUNTIME, POSTGRES, REDIS)
+# SQLAlchemy 2.1 reads postgresql:// as psycopg 3. celery below 5.7: the Celery provider of the runtime
+# (3.21.0) imports celery.backends.database.retry, which celery 5.7.0 removed (the worker fails to start).
+RUNTIME_EXTRAS = ("psycopg[binary]==3.3.9", "asyncpg==0.31.0", "celery==5.6.3")
 
 
 def _labels(image: str) -> dict[str, str] | None:

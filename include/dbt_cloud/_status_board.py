@@ -1,20 +1,18 @@
-"""One status poll per account, not per run: the deferred waits of a triggerer share one poller.
-
-dbt Cloud allows 5,000 Administrative API requests a minute per account, shared by every tool of the
-account. The provider's trigger reads each run on its own (one GET a run an interval), so a few
-hundred runs in flight lock the whole account out. Here every wait of one triggerer (event loop) on
-the same connection and account joins one board, which reads all their runs with the runs list
-(`pk__in`, 100 a page): ceil(runs / 100) requests a sweep, one sweep every `status_poll_seconds` (a
-connection extra, default 2; the tasks' `check_interval` is for sync waits). A request budget (the
-extra `status_requests_per_minute`, default 1,000: a fifth of the account's limit) stretches the sweep
-instead of exceeding it, and a 429 pauses the board for every wait until dbt Cloud admits it again.
+"""One status poll per account, not per run (gap T3): the waits of a triggerer (event loop) on one connection
+and account share a board, which reads runs with the runs list (`pk__in`), the 100 due soonest a request, each
+run when due (_next_read), within the connection extra `status_requests_per_minute` (default 1,000, a fifth of
+the account's 5,000); a 429 pauses every wait until dbt Cloud admits the board again.
 """
 
 from __future__ import annotations
 
 import asyncio
+import contextlib
+import heapq
+import math
 import random
 import time
+from datetime import datetime
 from typing import Any
 
 import aiohttp
@@ -22,11 +20,11 @@ from airflow.providers.dbt.cloud.hooks.dbt import DbtCloudJobRunStatus
 
 from .hook import ResilientDbtCloudHook, retry_after_seconds, untrusted_certificate_message
 
-_PAGE = 100  # dbt Cloud's largest page
-_BUDGET_PER_MINUTE = 1000
-_POLL_SECONDS = 2.0
-# dbt Cloud documents no cooldown and sends no Retry-After: probe with one request this often until admitted.
-_RATE_LIMITED_PROBE_SECONDS = 5.0
+_PAGE, _BUDGET_PER_MINUTE, _LONGEST_GAP_SECONDS = 100, 1000, 30.0  # 100: dbt Cloud's largest page
+_NEAR_END_SECONDS, _UNKNOWN_END_SECONDS = 0.5, 2.0  # the shortest gap: near a likely end, or with no history
+_AHEAD_SHARE, _LATE_SHARE = 0.5, 0.1  # the gap: this share of the time to the likely end, or since it
+_HISTORY_RUNS, _HISTORY_SECONDS = 10, 600.0
+_RATE_LIMITED_PROBE_SECONDS = 5.0  # dbt Cloud documents no cooldown, sends no Retry-After: probe this often
 _UNREACHABLE_SECONDS = 300.0  # transient errors (5xx, dropped connections) for this long fail the waits
 _TERMINAL = frozenset(DbtCloudJobRunStatus.TERMINAL_STATUSES.value)
 _boards: dict[tuple[int, str, int | None], _StatusBoard] = {}
@@ -39,92 +37,131 @@ class StatusUnreadableError(Exception):
 def status_board(conn_id: str, account_id: int | None) -> _StatusBoard:
     """The board of this event loop for the connection and account (made on first use)."""
     key = (id(asyncio.get_running_loop()), conn_id, account_id)
-    board = _boards.get(key)
-    if board is None:
-        board = _boards[key] = _StatusBoard(key, conn_id, account_id)
-    return board
+    if key not in _boards:
+        _boards[key] = _StatusBoard(key, conn_id, account_id)
+    return _boards[key]
 
 
 class _StatusBoard:
     def __init__(self, key: tuple[int, str, int | None], conn_id: str, account_id: int | None) -> None:
-        self._key = key
-        self._hook = ResilientDbtCloudHook(conn_id)
-        self._account_id = account_id
+        self._key, self._hook, self._account_id = key, ResilientDbtCloudHook(conn_id), account_id
         self._waiters: dict[int, set[asyncio.Future[dict[str, Any]]]] = {}
+        self._due: dict[int, float] = {}  # run id -> when to read it next (epoch s; inf while a read is out)
+        self._shortest: dict[int, tuple[float, float | None]] = {}  # job id -> (valid until, shortest success s)
+        self._jobs_to_learn, self._changed = set[int](), asyncio.Event()
+        self._paused_until, self._failing_since = 0.0, 0.0
         self._poller: asyncio.Task[None] | None = None
-        self.requests = 0  # status reads sent, for the bench and the tests
 
     async def wait(self, run_id: int) -> dict[str, Any]:
         """The run, once it has ended (its status terminal); raises StatusUnreadableError."""
         future: asyncio.Future[dict[str, Any]] = asyncio.get_running_loop().create_future()
         self._waiters.setdefault(run_id, set()).add(future)
+        self._due.setdefault(run_id, 0.0)
+        self._changed.set()
         if self._poller is None or self._poller.done():
             self._poller = asyncio.create_task(self._poll(), name=f"dbt-cloud-status-board-{self._key[1:]}")
         try:
             return await future
         finally:
-            waiting = self._waiters.get(run_id, set())
-            waiting.discard(future)
-            if not waiting:
+            self._waiters.get(run_id, set()).discard(future)
+            if not self._waiters.get(run_id):
                 self._waiters.pop(run_id, None)
+                self._due.pop(run_id, None)
 
     async def _poll(self) -> None:
+        reads: set[asyncio.Task[None]] = set()
         try:
-            async with aiohttp.ClientSession(timeout=aiohttp.ClientTimeout(total=60)) as session:
-                await self._sweep_until_idle(session)
+            async with aiohttp.ClientSession(timeout=aiohttp.ClientTimeout(total=60)) as self._session:
+                await self._read_until_idle(reads)
         except Exception as error:  # noqa: BLE001 - every wait must hear of it, not hang
-            self._fail_all(error)
+            for future in [future for futures in self._waiters.values() for future in futures if not future.done()]:
+                future.set_exception(error if isinstance(error, StatusUnreadableError) else StatusUnreadableError(error))
         finally:
+            for read in reads:
+                read.cancel()
             if any(not future.done() for futures in self._waiters.values() for future in futures):
                 # A wait joined while this poller was closing its session: it needs a poller of its own.
                 self._poller = asyncio.create_task(self._poll(), name=f"dbt-cloud-status-board-{self._key[1:]}")
             elif _boards.get(self._key) is self:
                 del _boards[self._key]
 
-    async def _sweep_until_idle(self, session: aiohttp.ClientSession) -> None:
-        headers, tenant = await self._hook.get_headers_tenants_from_connection()
+    async def _read_until_idle(self, reads: set[asyncio.Task[None]]) -> None:
+        self._headers, tenant = await self._hook.get_headers_tenants_from_connection()
         connection = await self._hook._resolve_connection_async()
-        account_id = self._account_id or int(connection.login)
-        budget = float(connection.extra_dejson.get("status_requests_per_minute", _BUDGET_PER_MINUTE))
-        interval = float(connection.extra_dejson.get("status_poll_seconds", _POLL_SECONDS))
-        url, _ = self._hook.get_request_url_params(tenant, f"{account_id}/runs/")
-        failing_since: float | None = None
+        self._url, _ = self._hook.get_request_url_params(tenant, f"{self._account_id or int(connection.login)}/runs/")
+        spacing = 60.0 / float(connection.extra_dejson.get("status_requests_per_minute", _BUDGET_PER_MINUTE))
+        self._longest_gap = float(connection.extra_dejson.get("status_poll_max_seconds", _LONGEST_GAP_SECONDS))
+        next_slot = 0.0
         while self._waiters:
-            run_ids = sorted(self._waiters)
-            pages = [run_ids[i:i + _PAGE] for i in range(0, len(run_ids), _PAGE)]
-            started, spacing = time.monotonic(), 60.0 / budget
-            reads: list[asyncio.Task[tuple[str, float] | None]] = []
-            for index, page in enumerate(pages):  # on a schedule within the budget, whatever each read takes
-                await asyncio.sleep(max(0.0, started + index * spacing - time.monotonic()))
-                if any(read.done() and read.result() for read in reads):
-                    break  # trouble: no more reads this sweep
-                reads.append(asyncio.create_task(self._read_page(session, url, headers, page)))
-            troubles = [trouble for trouble in await asyncio.gather(*reads) if trouble]
-            pause = max((seconds for _, seconds in troubles), default=0.0)
-            if not troubles:
-                failing_since = None
-            elif all(reason != "429" for reason, _ in troubles):
-                failing_since = failing_since or started
-                if time.monotonic() - failing_since > _UNREACHABLE_SECONDS:
-                    raise StatusUnreadableError(f"Cannot read run statuses from dbt Cloud at {tenant} for "
-                                                f"{_UNREACHABLE_SECONDS:.0f} s: {troubles[0][0]}")
-            next_sweep = started + max(interval, len(reads) * spacing)
-            await asyncio.sleep(max(pause, next_sweep - time.monotonic()))
+            for read in [read for read in reads if read.done()]:
+                reads.discard(read)
+                read.result()  # a read that no later one can better raises: every wait hears of it
+            start = max(0.0 if self._jobs_to_learn else min(self._due.values(), default=math.inf), self._paused_until,
+                        next_slot)
+            if start > time.time():  # nothing due: sleep until something is, or a wait joins, or a read ends
+                self._changed.clear()
+                with contextlib.suppress(TimeoutError):
+                    await asyncio.wait_for(self._changed.wait(), min(start - time.time(), 60.0))
+                continue
+            if self._jobs_to_learn:
+                read = self._learn(self._jobs_to_learn.pop())
+            else:
+                page = [run_id for run_id in heapq.nsmallest(_PAGE, self._due, key=self._due.__getitem__)
+                        if self._due[run_id] < math.inf]
+                self._due.update(dict.fromkeys(page, math.inf))
+                read = self._read_page(page)
+            reads.add(task := asyncio.create_task(read))
+            task.add_done_callback(lambda _: self._changed.set())
+            next_slot = time.time() + spacing  # within the budget, whatever each read takes
 
-    async def _read_page(self, session: aiohttp.ClientSession, url: str, headers: dict[str, Any],
-                         run_ids: list[int]) -> tuple[str, float] | None:
-        """Read one page of runs and wake the waits of those that ended; else why and how long to pause."""
-        params = {"pk__in": str(run_ids), "limit": _PAGE}
-        self.requests += 1
+    async def _read_page(self, run_ids: list[int]) -> None:
+        """Read a page of runs: wake the waits of those that ended, schedule the next read of the others."""
+        runs = await self._get({"pk__in": str(run_ids), "limit": _PAGE})
+        now = time.time()
+        for run_id in set(run_ids) & self._due.keys():  # after trouble, first when the board goes on
+            self._due[run_id] = now if runs is None else now + self._longest_gap
+        for run in [run for run in runs or () if run["id"] in self._due]:
+            if run["status"] not in _TERMINAL:
+                self._due[run["id"]] = self._next_read(run, now)
+                continue
+            del self._due[run["id"]]
+            for future in [future for future in self._waiters.get(run["id"], ()) if not future.done()]:
+                future.set_result(run)
+
+    def _next_read(self, run: dict[str, Any], now: float) -> float:
+        """When to read a running run again. Its likely end: its start + its job's shortest recent success (one
+        request per job, kept 10 min). Before it, half the time left; near it every 0.5 s; after it, a tenth of
+        the time since; with no history a tenth of its age, at least 2 s; at most `status_poll_max_seconds`."""
+        valid_until, shortest = self._shortest.get(run["job_definition_id"], (0.0, None))
+        if valid_until < now:  # learn (again) how long the job's runs take; meanwhile, what was known
+            self._shortest[run["job_definition_id"]] = (now + _HISTORY_SECONDS, shortest)
+            self._jobs_to_learn.add(run["job_definition_id"])
+        begun = datetime.fromisoformat(run["started_at"] or run["created_at"]).timestamp()
+        if shortest is None:
+            gap = max(_UNKNOWN_END_SECONDS, _LATE_SHARE * (now - begun))
+        else:
+            end = begun + shortest
+            gap = max(_NEAR_END_SECONDS, _AHEAD_SHARE * (end - now) if now < end else _LATE_SHARE * (now - end))
+        return now + min(self._longest_gap, gap)
+
+    async def _learn(self, job_id: int) -> None:
+        runs = await self._get({"job_definition_id": job_id, "status": DbtCloudJobRunStatus.SUCCESS.value,
+                                "order_by": "-id", "limit": _HISTORY_RUNS})
+        took = [(datetime.fromisoformat(run["finished_at"]) - datetime.fromisoformat(run["started_at"])).total_seconds()
+                for run in runs or () if run["started_at"] and run["finished_at"]]
+        self._shortest[job_id] = (time.time() + _HISTORY_SECONDS, min(took, default=None))
+
+    async def _get(self, params: dict[str, Any]) -> list[dict[str, Any]] | None:
+        """The runs listed; None after trouble, which pauses the board (a 429 until dbt Cloud admits it)."""
         try:
-            async with session.get(url, headers=headers, params=params) as response:
+            async with self._session.get(self._url, headers=self._headers, params=params) as response:
                 if response.status == 429:
                     pause = retry_after_seconds(response) or _RATE_LIMITED_PROBE_SECONDS * random.uniform(0.8, 1.2)
-                    self._hook.log.warning("dbt Cloud answered 429 (the account's rate limit): pausing the status "
-                                           "reads of %d run(s) for %.1f s", len(self._waiters), pause)
-                    return "429", pause
+                    self._hook.log.warning("dbt Cloud answered 429 (its rate limit): status reads paused %.1f s", pause)
+                    self._paused_until = max(self._paused_until, time.time() + pause)
+                    return None
                 if response.status >= 500:
-                    return f"{response.status} {response.reason}", 2.0 * random.uniform(0.8, 1.2)
+                    return self._troubled(f"{response.status} {response.reason}")
                 if response.status >= 400:
                     raise StatusUnreadableError(f"dbt Cloud refused to list runs: {response.status} {response.reason} "
                                                 f"{(await response.text())[:300]}")
@@ -133,17 +170,12 @@ class _StatusBoard:
             raise StatusUnreadableError(untrusted_certificate_message(f"{error.host}:{error.port}",
                                                                       error.certificate_error)) from error
         except (aiohttp.ClientError, TimeoutError) as error:
-            return f"{type(error).__name__}: {error}", 2.0 * random.uniform(0.8, 1.2)
-        for run in runs:
-            if run["status"] in _TERMINAL:
-                for future in self._waiters.get(run["id"], ()):
-                    if not future.done():
-                        future.set_result(run)
-        return None
+            return self._troubled(f"{type(error).__name__}: {error}")
+        self._failing_since = 0.0
+        return runs
 
-    def _fail_all(self, error: Exception) -> None:
-        for futures in self._waiters.values():
-            for future in futures:
-                if not future.done():
-                    future.set_exception(error if isinstance(error, StatusUnreadableError)
-                                         else StatusUnreadableError(f"{type(error).__name__}: {error}"))
+    def _troubled(self, reason: str) -> None:
+        self._failing_since = self._failing_since or time.time()
+        if time.time() - self._failing_since > _UNREACHABLE_SECONDS:
+            raise StatusUnreadableError(f"No answer from dbt Cloud ({self._url}) for 300 s: {reason}")
+        self._paused_until = max(self._paused_until, time.time() + 2.0 * random.uniform(0.8, 1.2))

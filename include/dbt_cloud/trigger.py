@@ -1,16 +1,7 @@
-"""The provider's DbtCloudRunJobTrigger on a shared status board: one poll per account, true end states.
-
-Gaps of the provider's trigger (apache-airflow-providers-dbt-cloud 4.11.1), rows T1-T3 of
-docs/provider-gaps.md; no provider version fixes them yet:
-- T1: any exception while polling (a dropped connection, a 5xx, a 429) ends the wait with an "error"
-  event, which fails the task while the dbt Cloud run may still be going or have succeeded. Here the
-  event is the run's own end state; trouble reading it only delays the event.
-- T2: it has no on_kill, so marking a deferred task failed or clearing it left its run going. Here
-  the operator's trigger cancels it (plugins/dbt_cloud_stopped_deferrals.py covers a trigger that
-  the triggerer had not started yet).
-- T3: it reads its run on its own, one GET per run per interval, so a few hundred runs in flight
-  exceed dbt Cloud's 5,000 requests a minute per account and every tool of the account gets 429.
-  Here the waits of a triggerer share one board (_status_board.py): ceil(runs / 100) requests a sweep.
+"""The provider's DbtCloudRunJobTrigger on a shared status board, rows T1-T3 of docs/provider-gaps.md
+(apache-airflow-providers-dbt-cloud 4.11.1; no provider version fixes them yet): its event is the run's true
+end, not an error on the first failed poll (T1); on_kill cancels the run (T2; plugins/dbt_cloud_stopped_
+deferrals.py covers a trigger not started yet); the waits of a triggerer share one board (T3).
 """
 
 from __future__ import annotations
@@ -28,16 +19,10 @@ from airflow.triggers.base import TriggerEvent
 from ._status_board import StatusUnreadableError, status_board
 from .hook import ResilientDbtCloudHook
 
-_CANCEL_ATTEMPTS = 3
-
 
 class ResilientDbtCloudRunJobTrigger(DbtCloudRunJobTrigger):
-    """Waits for a dbt Cloud run on the triggerer's shared status board; its event is the run's true end.
-
-    :param cancel_on_kill: cancel the run when the task is stopped (mark failed, clear): for the task
-        that started the run, not for a sensor that watches another task's run.
-    The other parameters are the provider's DbtCloudRunJobTrigger's; `poll_interval` is unused: the
-    board sweeps every `status_poll_seconds` (the connection's extra, default 2 s).
+    """Waits for a dbt Cloud run on the triggerer's status board (which ignores `poll_interval`); its event is the
+    run's true end. :param cancel_on_kill: cancel the run when the task is stopped (mark failed, clear).
     """
 
     def __init__(self, *args: Any, cancel_on_kill: bool = False, **kwargs: Any) -> None:
@@ -55,31 +40,24 @@ class ResilientDbtCloudRunJobTrigger(DbtCloudRunJobTrigger):
     def serialize(self) -> tuple[str, dict[str, Any]]:
         return self.classpath(), {**super().serialize()[1], "cancel_on_kill": self.cancel_on_kill}
 
-    def _event(self, status: str, message: str, **extra: Any) -> TriggerEvent:
-        return TriggerEvent({"status": status, "message": message, "run_id": self.run_id, **extra})
-
     async def run(self) -> AsyncIterator[TriggerEvent]:
-        deadline = min(self.end_time, self.execution_deadline or self.end_time)
-        board = status_board(self.conn_id, self.account_id)
+        deadline, extra = min(self.end_time, self.execution_deadline or self.end_time), {}
         try:
-            run = await asyncio.wait_for(board.wait(self.run_id), max(0.0, deadline - time.time()))
+            run = await asyncio.wait_for(status_board(self.conn_id, self.account_id).wait(self.run_id),
+                                         max(0.0, deadline - time.time()))
+            status, outcome = {DbtCloudJobRunStatus.SUCCESS.value: ("success", "has completed successfully"),
+                               DbtCloudJobRunStatus.CANCELLED.value: ("cancelled", "has been cancelled")}.get(
+                run["status"], ("error", "has failed"))
         except TimeoutError:
             if self.execution_deadline is not None and self.execution_deadline <= self.end_time:
-                yield self._event("timeout", f"Job run {self.run_id} has timed out.")
+                status, outcome = "timeout", "has timed out"
             else:  # the wait's `timeout`: the operator fails without retries if the run still goes on (row O4)
-                yield self._event("error", f"Job run {self.run_id} has not reached a terminal status within the "
-                                  "configured timeout.", wait_timed_out=True)
-            return
+                status, outcome, extra = "error", "has not reached a terminal status within the configured timeout", \
+                    {"wait_timed_out": True}
         except StatusUnreadableError as error:
             self.log.error("Cannot read the status of dbt Cloud run %s: %s", self.run_id, error)
-            yield self._event("error", f"Job run {self.run_id}: cannot read its status ({error}).")
-            return
-        if run["status"] == DbtCloudJobRunStatus.SUCCESS.value:
-            yield self._event("success", f"Job run {self.run_id} has completed successfully.")
-        elif run["status"] == DbtCloudJobRunStatus.CANCELLED.value:
-            yield self._event("cancelled", f"Job run {self.run_id} has been cancelled.")
-        else:
-            yield self._event("error", f"Job run {self.run_id} has failed.")
+            status, outcome = "error", f"has an unreadable status ({error})"
+        yield TriggerEvent({"status": status, "message": f"Job run {self.run_id} {outcome}.", "run_id": self.run_id, **extra})
 
     async def on_kill(self) -> None:
         """The task was marked failed or cleared: cancel its run (POST runs/<id>/cancel/)."""
@@ -90,7 +68,7 @@ class ResilientDbtCloudRunJobTrigger(DbtCloudRunJobTrigger):
         account_id = self.account_id or int((await hook._resolve_connection_async()).login)
         url, _ = hook.get_request_url_params(tenant, f"{account_id}/runs/{self.run_id}/cancel/")
         async with aiohttp.ClientSession(headers=headers, timeout=aiohttp.ClientTimeout(total=30)) as session:
-            for attempt in range(1, _CANCEL_ATTEMPTS + 1):
+            for attempt in (1, 2, 3):
                 try:
                     async with session.post(url) as response:
                         response.raise_for_status()

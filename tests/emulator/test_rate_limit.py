@@ -1,16 +1,19 @@
 """dbt Cloud's per-account rate limit, against the emulator: the triggerer's shared status board reads
-100 waits' runs with one request a sweep and ends each wait in its run's true state; a lock-out (429 to
-the whole account) delays deferrable and sync waits, and run triggers, without failing one."""
+up to 100 waits' runs a request, each run when due (sparsely far from its job's usual length, often near
+it), and ends each wait in its run's true state; a lock-out (429 to the whole account) delays deferrable
+and sync waits, and run triggers, without failing one."""
 
 from __future__ import annotations
 
 import asyncio
 import time
+from datetime import datetime
 
 import pytest
 
 from include.dbt_cloud.hook import ResilientDbtCloudHook
 from include.dbt_cloud.trigger import ResilientDbtCloudRunJobTrigger
+from tests.polling import SUCCESS, wait_until
 
 pytestmark = pytest.mark.e2e
 SYNTHETIC_JOB = 999
@@ -48,11 +51,29 @@ def test_250_waits_read_their_runs_a_page_of_100_at_a_time_and_end_as_their_runs
     expected = {10: "success", 20: "error"}
     assert {run_id: payload["status"] for run_id, (payload, _) in events.items()} == \
         {run_id: expected[status] for run_id, status in ended.items()}
-    sweeps = elapsed / 1.0 + 1  # one sweep an interval (1 s) at most
+    gaps = elapsed / 0.5 + 1  # no run is due sooner than 0.5 s after its last read
     list_reads = after[RUNS_LIST] - before[RUNS_LIST]
     assert after[ONE_RUN] == before[ONE_RUN], "a wait read its run on its own"
-    assert list_reads <= 3 * sweeps, f"{list_reads} runs-list reads in {elapsed:.1f} s for 250 waits (3 pages a sweep)"
+    assert list_reads <= 4 * gaps, f"{list_reads} runs-list reads in {elapsed:.1f} s for 250 waits (3-4 pages a gap)"
     assert list_reads < 250, "the waits did not share their reads"
+
+
+def test_a_lone_run_is_read_sparsely_far_from_its_likely_end_and_often_near_it(emulator):
+    history = emulator.control.synthetic_runs(SYNTHETIC_JOB, 10, 25)  # the board learns the job's last 10 successes
+    wait_until("the job's 10 runs of 25 s", lambda: all(
+        emulator.api("GET", f"runs/{run_id}/")["data"]["status"] == SUCCESS for run_id in history), timeout=90)
+    run_id = emulator.control.synthetic_runs(SYNTHETIC_JOB, 1, 25)[0]
+    before = _requests(emulator)
+    payload, seen = asyncio.run(_events([run_id]))[run_id]
+    reads = _requests(emulator)[RUNS_LIST] - before[RUNS_LIST]
+
+    finished = datetime.fromisoformat(emulator.api("GET", f"runs/{run_id}/")["data"]["finished_at"]).timestamp()
+    assert payload["status"] == "success"
+    # Reads at about 0, 2, 13, 19, 22, 23.6, 24.3, 24.8, 25.3 s, and the job's history once; a read every 2 s
+    # would take 13 and see the end up to 2 s late, one every second 26.
+    assert seen - finished <= 1.0, f"the run's end was seen {seen - finished:.1f} s late"
+    assert reads <= 11, f"{reads} runs-list reads for one run of 25 s"
+    print(f"one run of 25 s: {reads} runs-list reads, its end seen {seen - finished:.2f} s late")
 
 
 def test_a_lockout_of_the_account_delays_the_waits_without_failing_one(emulator):

@@ -137,37 +137,6 @@ def mail_sink(emulator, tmp_path, monkeypatch):
 
 
 @pytest.fixture
-def slack_webhook(monkeypatch):
-    """A stand-in for Slack's Incoming Webhooks on a free local port (Slack itself is out of reach
-    here), with the slack_default connection pointing at it. Yields the JSON bodies posted to it."""
-    import threading
-    from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
-
-    posted: list[dict] = []
-
-    class Webhook(BaseHTTPRequestHandler):
-        def do_POST(self) -> None:
-            posted.append({"path": self.path, **json.loads(self.rfile.read(int(self.headers["Content-Length"])))})
-            self.send_response(200)
-            self.end_headers()
-            self.wfile.write(b"ok")  # what Slack answers
-
-        def log_message(self, *args) -> None:
-            pass
-
-    server = ThreadingHTTPServer(("127.0.0.1", 0), Webhook)
-    threading.Thread(target=server.serve_forever, daemon=True).start()
-    monkeypatch.setenv("AIRFLOW_CONN_SLACK_DEFAULT", json.dumps({
-        "conn_type": "slackwebhook", "schema": "http", "host": f"127.0.0.1:{server.server_port}/services",
-        "password": "T000/B000/not-a-secret"}))
-    try:
-        yield posted
-    finally:
-        server.shutdown()
-        server.server_close()
-
-
-@pytest.fixture
 def callback_log():
     """What the failure callback logged, caught on its own logger: dag.test() sets up Airflow's
     logging when it first runs, which can replace the root handlers that `caplog` relies on."""

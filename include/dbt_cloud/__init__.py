@@ -1,8 +1,5 @@
-"""dbt Cloud from Airflow: the reusable part of this template. Copy this folder into your project's
-include/ with plugins/dbt_cloud_stopped_deferrals.py (the README, "Use it in your own project").
-Names load on first use, so importing the package (the plugin does, in every Airflow component)
-reads no setting and imports no provider module.
-"""
+"""dbt Cloud from Airflow, the reusable part of this template (the README, "Use it in your own project").
+Names load on first use: importing the package (the triggerer does) reads no setting."""
 
 from __future__ import annotations
 

@@ -1,7 +1,6 @@
 """What a dbt Cloud task's failure adds to the provider's log (which has the run's status and failed
-steps): the run's link and the dbt nodes that failed, logged on every failed try and, on the final
-failure, sent by mail (SmtpNotifier) and to Slack when its connection exists (SlackWebhookNotifier).
-Only ids, names, links and dbt messages: never the connection or its token.
+steps): the run's link and the dbt nodes that failed, logged on every failed try and mailed on the final
+failure (SmtpNotifier). Only ids, names, links and dbt messages: never the connection or its token.
 """
 
 from __future__ import annotations
@@ -12,8 +11,8 @@ from typing import TYPE_CHECKING, Any, NamedTuple
 
 from airflow.providers.common.compat.notifier import BaseNotifier
 from airflow.providers.dbt.cloud.hooks.dbt import DbtCloudJobRunStatus
-from airflow.sdk import BaseHook, Variable
-from airflow.sdk.exceptions import AirflowException, AirflowNotFoundException
+from airflow.sdk import Variable
+from airflow.sdk.exceptions import AirflowException
 
 from .hook import ResilientDbtCloudHook
 
@@ -27,7 +26,6 @@ _FAILED_STATUSES = frozenset({"error", "fail", "runtime error"})
 # Who gets the failure mail: comma-separated addresses in this Airflow Variable.
 _ALERT_EMAIL_VARIABLE = "dbt_cloud_alert_email"
 _SMTP_CONN_ID = "smtp_default"
-_SLACK_CONN_ID = "slack_default"
 
 
 class _RunFailure(NamedTuple):
@@ -75,41 +73,26 @@ def report_dbt_cloud_failure(context: Context) -> None:
 
 
 class DbtCloudFailureNotifier(BaseNotifier):
-    """on_failure_callback: log as report_dbt_cloud_failure does, then mail the addresses in the Variable
-    `alert_email_variable` and post to Slack if connection `slack_conn_id` exists; one channel failing
-    does not stop the other.
+    """on_failure_callback: log as report_dbt_cloud_failure does, then mail the same (SmtpNotifier). Other
+    channels (Slack...) sit beside it: `on_failure_callback` takes a list of Airflow's notifiers.
 
     :param smtp_conn_id: the mail server's connection.
     :param alert_email_variable: the Airflow Variable with the comma-separated recipients.
-    :param slack_conn_id: a Slack Incoming Webhook connection (type slackwebhook), optional.
     """
 
-    def __init__(self, *, smtp_conn_id: str = _SMTP_CONN_ID, alert_email_variable: str = _ALERT_EMAIL_VARIABLE,
-                 slack_conn_id: str = _SLACK_CONN_ID) -> None:
+    def __init__(self, *, smtp_conn_id: str = _SMTP_CONN_ID, alert_email_variable: str = _ALERT_EMAIL_VARIABLE) -> None:
         super().__init__()
-        self.smtp_conn_id = smtp_conn_id
-        self.alert_email_variable = alert_email_variable
-        self.slack_conn_id = slack_conn_id
+        self.smtp_conn_id, self.alert_email_variable = smtp_conn_id, alert_email_variable
 
     def notify(self, context: Context) -> None:
-        failure = _find_run_failure(context)
-        if failure is None:
-            return
-        ti = context["ti"]
-        headline = f"dbt Cloud run {failure.run_id} {failure.status}: {ti.dag_id}.{ti.task_id}"
-        for channel in (self._mail, self._slack):
-            try:
-                channel(context, headline, failure)
-            except Exception:  # one channel down must not silence the other
-                _logger.exception("Could not send the failure notification through %s", channel.__name__.lstrip("_"))
-
-    def _mail(self, context: Context, headline: str, failure: _RunFailure) -> None:
         from airflow.providers.smtp.notifications.smtp import SmtpNotifier
 
+        failure = _find_run_failure(context)
         recipients = Variable.get(self.alert_email_variable, default=None)
-        if not recipients:
-            _logger.info("No failure mail sent: set the Airflow Variable %s (e.g. AIRFLOW_VAR_%s=you@example.com).",
-                         self.alert_email_variable, self.alert_email_variable.upper())
+        if failure is None or not recipients:
+            if failure is not None:
+                _logger.info("No failure mail sent: set the Airflow Variable %s (e.g. AIRFLOW_VAR_%s=you@example.com).",
+                             self.alert_email_variable, self.alert_email_variable.upper())
             return
         ti = context["ti"]
         href = html.escape(failure.href)
@@ -118,22 +101,8 @@ class DbtCloudFailureNotifier(BaseNotifier):
                  *(html.escape(line) for line in failure.node_lines)]
         # ASCII with character references, sent as 7-bit text: the raw message stays readable.
         body = "\n".join(f"<p>{line}</p>" for line in lines).encode("ascii", "xmlcharrefreplace").decode()
+        subject = f"dbt Cloud run {failure.run_id} {failure.status}: {ti.dag_id}.{ti.task_id}"
         SmtpNotifier(to=[address.strip() for address in recipients.split(",") if address.strip()],
-                     subject=headline.encode("ascii", "replace").decode(), html_content=body,
+                     subject=subject.encode("ascii", "replace").decode(), html_content=body,
                      smtp_conn_id=self.smtp_conn_id, mime_charset="us-ascii").notify(context)
         _logger.info("Failure mail for run %s sent to %s.", failure.run_id, recipients)
-
-    def _slack(self, context: Context, headline: str, failure: _RunFailure) -> None:
-        try:
-            BaseHook.get_connection(self.slack_conn_id)
-        except AirflowNotFoundException:
-            return  # Slack is opt-in: no connection, no message
-        from airflow.providers.slack.notifications.slack_webhook import SlackWebhookNotifier
-
-        def escaped(text: str) -> str:  # Slack's mrkdwn reserves &, < and >
-            return text.replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;")
-
-        text = "\n".join([f"*{escaped(headline)}*", f"<{failure.href}|Open run {failure.run_id}>",
-                          *(f"• {escaped(line)}" for line in failure.node_lines)])
-        SlackWebhookNotifier(slack_webhook_conn_id=self.slack_conn_id, text=text).notify(context)
-        _logger.info("Failure message for run %s posted to Slack (connection %s).", failure.run_id, self.slack_conn_id)

@@ -140,20 +140,16 @@ class ResilientDbtCloudRunJobOperator(_ResilientDbtCloudTask, DbtCloudRunJobOper
             self._cancel_runs_of_cleared_tries(runs, keys_before_clears)
             earlier = self._latest_run_of_this_task(runs, key)
             if earlier is not None and earlier["status"] not in _FAILED:
-                self.log.info(
-                    "dbt Cloud run %s was triggered for this task by an earlier try and is %s: using it "
-                    "instead of starting another (%s)", earlier["id"], earlier["status_humanized"], earlier["href"],
-                )
+                self.log.info("dbt Cloud run %s was triggered for this task by an earlier try and is %s: using it instead"
+                              " of starting another (%s)", earlier["id"], earlier["status_humanized"], earlier["href"])
                 return earlier["id"], earlier["href"]
             try:
                 return super()._get_or_trigger_run(context)
             except _UNANSWERED as error:
                 if attempt == attempts:
                     raise
-                self.log.warning(
-                    "Triggering dbt Cloud job %s got no answer (%s): checking whether the run was created "
-                    "before trying again", self.job_id, error,
-                )
+                self.log.warning("Triggering dbt Cloud job %s got no answer (%s): checking whether the run was created "
+                                 "before trying again", self.job_id, error)
                 time.sleep(attempt * 2)
         raise AssertionError("unreachable")
 
@@ -190,16 +186,14 @@ class ResilientDbtCloudRunJobOperator(_ResilientDbtCloudTask, DbtCloudRunJobOper
             latest = newer
         return latest
 
-    def execute(self, context: Context) -> Any:
-        # Row O4 (a wait timeout is retried, and misreported): no fix upstream.
+    def execute(self, context: Context) -> Any:  # row O4 (a wait timeout is retried, and misreported): no fix upstream
         try:
             return super().execute(context)
         except DbtCloudJobRunException as error:  # sync wait: the run failed, or `timeout` is up
             self._fail_if_still_running(str(error))
             raise
 
-    def execute_complete(self, context: Context, event: dict[str, Any] | None = None) -> int:
-        # Row O4, deferrable: the trigger marks a wait that ran out (`wait_timed_out`).
+    def execute_complete(self, context: Context, event: dict[str, Any] | None = None) -> int:  # row O4, deferred
         try:
             return super().execute_complete(context, event)
         except DbtCloudJobRunException:

@@ -8,6 +8,7 @@ running Airflow: soak/test_stack_stop_and_kill.py.
 
 from __future__ import annotations
 
+import asyncio
 import time
 from datetime import datetime, timedelta, timezone
 from types import SimpleNamespace
@@ -69,3 +70,22 @@ def test_the_next_try_of_a_cleared_task_cancels_the_run_its_stopped_try_left_goi
     assert _key_tag(_task_key(*parts, first_try=2)) in new_run["trigger"]["cause"]
     assert new_run["status"] in IN_PROGRESS
     dbt_cloud.cancel(new_run["id"])
+
+
+@pytest.mark.parametrize("cancel_on_kill", [True, False], ids=["operator's trigger", "sensor's trigger"])
+def test_the_trigger_killed_cancels_its_run_only_for_the_task_that_started_it(dbt_cloud, cancel_on_kill):
+    # What the triggerer does when a deferred task is marked failed or cleared (and the listener for a
+    # trigger not started yet): on_kill. The operator's trigger cancels the run; a sensor's leaves it.
+    from include.dbt_cloud.trigger import ResilientDbtCloudRunJobTrigger
+
+    started = dbt_cloud.trigger(SYNTHETIC, "Killed while deferred")
+    trigger = ResilientDbtCloudRunJobTrigger(conn_id="dbt_cloud_default", run_id=started["id"], account_id=tenant.ACCOUNT_ID,
+                                             end_time=time.time() + 60, poll_interval=2, cancel_on_kill=cancel_on_kill)
+    asyncio.run(trigger.on_kill())
+
+    status = dbt_cloud.run(started["id"])["status"]
+    if not cancel_on_kill:
+        assert status in IN_PROGRESS
+        dbt_cloud.cancel(started["id"])
+    else:
+        assert status == CANCELLED

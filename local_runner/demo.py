@@ -50,7 +50,7 @@ def _preflight():
     from airflow.providers.dbt.cloud.hooks.dbt import DbtCloudHook
 
     from include.dbt_cloud.config import DbtCloudSettingsError, settings
-    from include.dbt_cloud.job_lookup import DbtCloudJobLookupError, _find_job
+    from include.dbt_cloud.operators import DbtCloudJobLookupError, _find_job
 
     try:
         account_id, job_id = settings.account_id, settings.job_id(JOB_IDENTIFIER)

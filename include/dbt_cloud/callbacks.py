@@ -28,9 +28,7 @@ _ALERT_EMAIL_VARIABLE = "dbt_cloud_alert_email"
 _SMTP_CONN_ID = "smtp_default"
 
 
-class _RunFailure(NamedTuple):
-    """A failed dbt Cloud run as a person acts on it: where to look, and which dbt nodes broke."""
-
+class _RunFailure(NamedTuple):  # a failed run as a person acts on it: where to look, which dbt nodes broke
     run_id: int
     status: str
     href: str

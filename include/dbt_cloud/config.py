@@ -1,7 +1,6 @@
 """The dbt Cloud ids and names the DAGs use, from the environment and `.env` (at the project root, or
-ASTRO_DOTENV_PATH; it never overrides what is set). Each value is checked when a DAG file reads it: a
-missing or malformed one fails only the DAG files that use it, naming the variable and the fix. No
-network, no metadata database.
+ASTRO_DOTENV_PATH; never overriding what is set). Each is checked when a DAG file reads it: a missing or
+malformed one fails only the DAG files that use it, naming the variable and the fix. No network, no database.
 """
 
 from __future__ import annotations
@@ -15,16 +14,14 @@ from dotenv import load_dotenv
 _PROJECT_ROOT = Path(__file__).resolve().parents[2]  # include/dbt_cloud/config.py -> the project
 _DEFAULT_CONN_ID = "dbt_cloud_default"
 
-# The variable that pins each job of dbt_cloud_jobs.yml to an id, by the job's identifier.
 _JOB_ID_VARIABLES = {
     "build_all": "DBT_CLOUD_JOB_ID",
     "build_tagged": "DBT_CLOUD_TAGGED_JOB_ID",
     "build_with_retry": "DBT_CLOUD_RETRY_JOB_ID",
     "publish_marts": "DBT_CLOUD_DOWNSTREAM_JOB_ID",
-}
+}  # the variable that pins each job of dbt_cloud_jobs.yml to an id, by its identifier
 
-# Where to find each value in dbt Cloud, for the error messages.
-_WHERE_TO_FIND = {
+_WHERE_TO_FIND = {  # where to find each value in dbt Cloud, for the error messages
     "DBT_CLOUD_ACCOUNT_ID": ("<account id>", "the number after /deploy/ in any dbt Cloud URL"),
     "DBT_CLOUD_PROJECT_ID": ("<project id>", "the number after /projects/ in a dbt Cloud URL of the project"),
     "DBT_CLOUD_ENVIRONMENT_ID": ("<environment id>", "the number after /environments/ in the environment's URL"),
@@ -59,14 +56,8 @@ class DbtCloudSettings:
         self._environ = os.environ if environ is None else environ
 
     @property
-    def conn_id(self) -> str:
-        conn_id = self._environ.get("DBT_CLOUD_CONN_ID", _DEFAULT_CONN_ID).strip()
-        if not conn_id:
-            raise DbtCloudSettingsError(
-                "DBT_CLOUD_CONN_ID is set but empty: remove it from .env to use "
-                f"{_DEFAULT_CONN_ID!r}, or set it to the id of your dbt Cloud connection."
-            )
-        return conn_id
+    def conn_id(self) -> str:  # set but empty: the default, as if unset
+        return self._environ.get("DBT_CLOUD_CONN_ID", "").strip() or _DEFAULT_CONN_ID
 
     @property
     def account_id(self) -> int:
@@ -78,7 +69,7 @@ class DbtCloudSettings:
         return self._optional_id("DBT_CLOUD_PROJECT_ID")
 
     @property
-    def environment_id(self) -> int | None:
+    def environment_id(self) -> int | None:  # likewise
         return self._optional_id("DBT_CLOUD_ENVIRONMENT_ID")
 
     def job_id(self, identifier: str) -> int | str:

@@ -12,16 +12,12 @@ DEFAULT_ARGS = {
     "dbt_cloud_conn_id": settings.conn_id,
     "account_id": settings.account_id,
     "owner": "data-platform",
-    # How often a sync wait reads its run (the provider's default: 60 s). Deferred waits share the
-    # triggerer's status board instead (the connection extra `status_poll_seconds`).
-    "check_interval": 6,
-    # The one retry policy of API calls, sync and deferrable alike (hook.py).
-    "hook_params": dict(RETRY_POLICY),
+    "check_interval": 6,  # s between a sync wait's reads (the provider's: 60); deferred waits share the board's
+    "hook_params": dict(RETRY_POLICY),  # the one retry policy of API calls, sync and deferrable alike
     # A retry re-attaches to its try's dbt Cloud run unless it failed: a job never runs twice for one task.
     "retries": 2,
     "retry_delay": timedelta(minutes=2),
-    # A hard stop for any task; when it kills a dbt Cloud task, the operator cancels the run.
-    "execution_timeout": timedelta(hours=1),
+    "execution_timeout": timedelta(hours=1),  # a hard stop; when it kills a dbt Cloud task, its run is cancelled
     # Each failed try logs the run link and the failed dbt nodes; the final failure also sends them.
     "on_retry_callback": report_dbt_cloud_failure,
     "on_failure_callback": DbtCloudFailureNotifier(),

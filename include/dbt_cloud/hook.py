@@ -1,10 +1,7 @@
-"""A DbtCloudHook whose synchronous calls ride out a flaky dbt Cloud API.
-
-It retries 429 (waited out whatever it lasts: the request was refused, not lost), 5xx, dropped
-connections and timeouts, gives every request a timeout, and fails at once, naming the fix, on a
-4xx or an untrusted certificate. A run trigger is never retried after an answer was lost (it may have
-created the run: the operator looks for it first). `hook_params` (`retry_limit`, `retry_delay`;
-default RETRY_POLICY) set the attempts and back-off, for the deferrable wait too.
+"""A DbtCloudHook whose sync calls ride out a flaky dbt Cloud API: retries of 429 (whatever it lasts: a
+refused request, not a lost one), 5xx, drops and timeouts; a timeout on every request; a 4xx or an
+untrusted certificate fails at once, naming the fix. A run trigger whose answer was lost is not retried
+(the operator looks for its run first). `hook_params` (`retry_limit`, `retry_delay`) set the policy.
 """
 
 from __future__ import annotations
@@ -22,8 +19,7 @@ from tenacity import RetryCallState, stop_after_attempt, wait_exponential
 # 8 attempts with waits of 1, 2, 4, 8, 10, 10, 10 s (about 45 s of trouble absorbed per call).
 RETRY_POLICY = {"retry_limit": 8, "retry_delay": 1.0}
 _MAX_WAIT_SECONDS = 10.0
-# (connect, read) seconds for each request; a dbt Cloud API call normally answers in well under 1 s.
-_REQUEST_TIMEOUT = (10, 60)
+_REQUEST_TIMEOUT = (10, 60)  # (connect, read) s; a dbt Cloud API call normally answers in well under 1 s
 _TRANSIENT_STATUSES = frozenset({429, 500, 502, 503, 504})
 _TRIGGER_SUFFIXES = ("/run/", "/rerun/")
 
@@ -115,30 +111,21 @@ def _backoff(retry_delay: float) -> Callable[[RetryCallState], float]:
     return wait
 
 
-def _rate_limited(error: BaseException | None) -> bool:
-    return isinstance(error, TransientDbtCloudError) and error.response.status_code == 429
-
-
 class _stop_after(stop_after_attempt):  # noqa: N801 - a tenacity stop, named like tenacity's own
     """After `max_attempt_number` tries, except that a 429 never ends the retries (gap G7)."""
 
     def __call__(self, retry_state: RetryCallState) -> bool:
-        outcome = retry_state.outcome
-        return not (outcome is not None and outcome.failed and _rate_limited(outcome.exception())) and \
-            super().__call__(retry_state)
+        error = retry_state.outcome.exception() if retry_state.outcome is not None else None
+        rate_limited = isinstance(error, TransientDbtCloudError) and error.response.status_code == 429
+        return not rate_limited and super().__call__(retry_state)
 
 
 class ResilientDbtCloudHook(DbtCloudHook):
     """DbtCloudHook with retries of transient errors on every call but run triggers, and request timeouts."""
 
-    def __init__(
-        self,
-        dbt_cloud_conn_id: str = DbtCloudHook.default_conn_name,
-        timeout_seconds: int | None = None,
-        retry_limit: int = RETRY_POLICY["retry_limit"],
-        retry_delay: float = RETRY_POLICY["retry_delay"],
-        retry_args: dict[Any, Any] | None = None,
-    ) -> None:
+    def __init__(self, dbt_cloud_conn_id: str = DbtCloudHook.default_conn_name, timeout_seconds: int | None = None,
+                 retry_limit: int = RETRY_POLICY["retry_limit"], retry_delay: float = RETRY_POLICY["retry_delay"],
+                 retry_args: dict[Any, Any] | None = None) -> None:
         super().__init__(dbt_cloud_conn_id, timeout_seconds, retry_limit, retry_delay, retry_args)
         if not retry_args:  # gap G3: the provider's back-off ignores Retry-After; no provider version honours it
             self.retry_args = {**self.retry_args, "wait": _backoff(self.retry_delay), "stop": _stop_after(self.retry_limit)}

@@ -1,24 +1,22 @@
-"""The provider's dbt Cloud operator and sensor, with the template's guarantees under faults.
+"""The provider's dbt Cloud operator and sensor, with the guarantees of the docs' "Guarantees under faults".
 
-`ResilientDbtCloudRunJobOperator` is `DbtCloudRunJobOperator` (same arguments, XComs and "Monitor Job
-Run" link) that also: finds a job by its dbt-jobs-as-code tag when the task runs; retries transient API
-errors; starts one dbt Cloud run per task, whatever happens to the task (the run's cause carries the
-task's key, so a retry adopts its earlier try's run, or the rerun dbt Cloud made of it, unless it failed;
-a clear changes the key); cancels its run whenever the task is stopped; and fails at once, without
-retries, when its `timeout` ends the wait while the run goes on. `ResilientDbtCloudJobRunSensor` is
-`DbtCloudJobRunSensor` with the same retries and waits. The docs' "Guarantees under faults" and
-"Timeouts of a dbt Cloud task" say what holds; each override names its row of "Provider gaps and their
-workarounds" and the provider version that retires it.
+The operator also finds a job by its dbt-jobs-as-code tag when the task runs, starts one run per task (the
+run's cause carries the task's key: a retry adopts its try's run, or dbt Cloud's rerun of it, unless it
+failed; a clear changes the key), cancels it whenever the task is stopped, and fails at once, without
+retries, when its `timeout` ends the wait while the run goes on. Each override names its row of "Provider
+gaps and their workarounds" and the provider version that retires it.
 """
 
 from __future__ import annotations
 
 import hashlib
+import re
 import time
 from functools import cached_property
 from typing import TYPE_CHECKING, Any
 
-from airflow.providers.dbt.cloud.hooks.dbt import DbtCloudJobRunException, DbtCloudJobRunStatus
+from airflow.providers.dbt.cloud.hooks.dbt import (DbtCloudHook, DbtCloudJobRunException, DbtCloudJobRunStatus,
+                                                   DbtCloudResourceLookupError)
 from airflow.providers.dbt.cloud.operators.dbt import DbtCloudRunJobOperator
 from airflow.providers.dbt.cloud.sensors.dbt import DbtCloudJobRunSensor
 from airflow.providers.dbt.cloud.triggers.dbt import DbtCloudRunJobTrigger
@@ -26,7 +24,6 @@ from airflow.sdk.exceptions import AirflowFailException
 
 from .config import settings
 from .hook import DbtCloudUnreachableError, ResilientDbtCloudHook, TransientDbtCloudError
-from .job_lookup import _IDENTIFIER_TAG, _find_job
 from .trigger import ResilientDbtCloudRunJobTrigger
 
 if TYPE_CHECKING:
@@ -38,7 +35,49 @@ _UNANSWERED = (TransientDbtCloudError, DbtCloudUnreachableError)
 _FAILED = frozenset({DbtCloudJobRunStatus.ERROR.value, DbtCloudJobRunStatus.CANCELLED.value})
 _IN_PROGRESS = frozenset(DbtCloudJobRunStatus.NON_TERMINAL_STATUSES.value)
 _TERMINAL = DbtCloudJobRunStatus.TERMINAL_STATUSES.value
-CANCEL_CHECK_SECONDS, CANCEL_WAIT_SECONDS = 2, 120
+_CANCEL_CHECK_SECONDS, _CANCEL_WAIT_SECONDS = 2, 120
+
+
+# A job found by its dbt-jobs-as-code identifier when the task runs: dbt-jobs-as-code names each job `<name>
+# [[<identifier>]]` (or `[[<import filter>:<identifier>]]`), the same in every account and across renames.
+_IDENTIFIER_TAG = re.compile(r"\[\[(?:[*\w-]+:)?([\w-]+)\]\]")
+_ACTIVE = 1  # a job's state; deleted jobs have 2
+
+
+class DbtCloudJobLookupError(DbtCloudResourceLookupError, AirflowFailException):
+    """No job, or more than one, carries the identifier: failed at once, since a retry would find the same."""
+
+
+def _identifier_of(job_name: str) -> str | None:
+    found = _IDENTIFIER_TAG.search(job_name)
+    return found.group(1) if found else None
+
+
+def _find_job(hook: DbtCloudHook, identifier: str, *, account_id: int | None, project_id: int | None,
+             environment_id: int | None, pin: str) -> dict[str, Any]:
+    """The one active job whose name carries `[[identifier]]`, in the account and, when given, the
+    project and environment. `pin` says how to name a job by id instead (for the error messages)."""
+    responses = hook.list_jobs(account_id=account_id, project_id=project_id, environment_id=environment_id,
+                               name_contains=identifier)
+    jobs = [job for response in responses for job in response.json()["data"]
+            if job.get("state", _ACTIVE) == _ACTIVE and _identifier_of(job["name"]) == identifier]
+    where = "account " + (str(account_id) if account_id else "of the connection")
+    where += f", project {project_id}" if project_id else ", any project"
+    where += f", environment {environment_id}" if environment_id else ", any environment"
+    if not jobs:
+        raise DbtCloudJobLookupError(
+            f"No dbt Cloud job has [[{identifier}]] (its dbt-jobs-as-code identifier) in its name in {where}. "
+            f"Create the job there with dbt-jobs-as-code (DBT_CLOUD_PROJECT_ID and DBT_CLOUD_ENVIRONMENT_ID say "
+            f"where; the docs' \"The template's jobs as code\"), or {pin}."
+        )
+    if len(jobs) > 1:
+        found = ", ".join(f"{job['id']} ({job['name']!r}, environment {job['environment_id']})" for job in jobs)
+        raise DbtCloudJobLookupError(
+            f"{len(jobs)} dbt Cloud jobs have [[{identifier}]] in their name in {where}: {found}. Set "
+            "DBT_CLOUD_PROJECT_ID and DBT_CLOUD_ENVIRONMENT_ID to the environment the DAGs use, delete the "
+            f"extra job, or {pin}."
+        )
+    return jobs[0]
 
 
 def _task_key(dag_id: str, run_id: str, task_id: str, map_index: int, first_try: int) -> str:
@@ -168,7 +207,7 @@ class ResilientDbtCloudRunJobOperator(_ResilientDbtCloudTask, DbtCloudRunJobOper
                 self.hook.cancel_job_run(run_id=run["id"], account_id=self.account_id)
                 # Until it has ended, reuse_existing_run would take it for a run to join.
                 self.hook.wait_for_job_run_status(run["id"], self.account_id, expected_statuses=_TERMINAL,
-                                                  check_interval=CANCEL_CHECK_SECONDS, timeout=CANCEL_WAIT_SECONDS)
+                                                  check_interval=_CANCEL_CHECK_SECONDS, timeout=_CANCEL_WAIT_SECONDS)
 
     def _latest_run_of_this_task(self, runs: list[dict[str, Any]], key: str) -> dict[str, Any] | None:
         """The newest run carrying this task's key, or with retry_from_failure the newest rerun of it."""

@@ -21,8 +21,7 @@ from .hook import ResilientDbtCloudHook
 
 class ResilientDbtCloudRunJobTrigger(DbtCloudRunJobTrigger):
     """Waits for a dbt Cloud run on the triggerer's status board (which ignores `poll_interval`); its event is the
-    run's true end. :param cancel_on_kill: cancel the run when the task is stopped (mark failed, clear).
-    """
+    run's true end. :param cancel_on_kill: cancel the run when the task is stopped (mark failed, clear)."""
 
     def __init__(self, *args: Any, cancel_on_kill: bool = False, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)

@@ -2,7 +2,7 @@
 variable, the metadata DB or a secrets backend, and no DBT_CLOUD_* id is set. The package has no demo
 ids (only the launchers give them, and only for the emulator's connection), so the DAGs fail to
 import naming DBT_CLOUD_ACCOUNT_ID. No job id is
-needed: the tasks find their jobs by identifier when they run (include/dbt_cloud/job_lookup.py).
+needed: the tasks find their jobs by identifier when they run (include/dbt_cloud/operators.py).
 
 Each case parses dags/ in a fresh interpreter through parse_guard.py: still no network and no
 metadata DB access at parse time.

@@ -1,11 +1,11 @@
-"""Finding a job by its jobs-as-code identifier (include/dbt_cloud/job_lookup.py) with the provider's
+"""Finding a job by its jobs-as-code identifier (include/dbt_cloud/operators.py) with the provider's
 real hook, over HTTPS, against the emulator's tenant (jobs 111-444 from dbt_cloud_jobs.yml)."""
 
 from __future__ import annotations
 
 import pytest
 
-from include.dbt_cloud.job_lookup import DbtCloudJobLookupError, _find_job, _identifier_of
+from include.dbt_cloud.operators import DbtCloudJobLookupError, _find_job, _identifier_of
 from local_runner import demo_tenant as tenant
 from tests.emulator.provider_helpers import hook
 

@@ -17,7 +17,7 @@ from include.dbt_cloud.config import (
     _dotenv_path,
     _load_dotenv_file,
 )
-from include.dbt_cloud.job_lookup import _identifier_of
+from include.dbt_cloud.operators import _identifier_of
 from local_runner import demo_tenant
 from tests.environment import NO_EMULATOR_HERE, emulator_available, emulator_tenant_jobs
 
@@ -131,9 +131,8 @@ def test_ids_tolerate_surrounding_spaces():
     assert DbtCloudSettings({"DBT_CLOUD_JOB_ID": " 42 "}).job_id("build_all") == 42
 
 
-def test_an_empty_conn_id_is_named():
-    with pytest.raises(DbtCloudSettingsError, match="^DBT_CLOUD_CONN_ID is set but empty"):
-        DbtCloudSettings({"DBT_CLOUD_CONN_ID": ""}).conn_id
+def test_an_empty_conn_id_means_the_default():
+    assert DbtCloudSettings({"DBT_CLOUD_CONN_ID": " "}).conn_id == "dbt_cloud_default"
 
 
 def test_one_bad_value_does_not_spoil_the_others():

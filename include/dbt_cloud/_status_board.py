@@ -24,9 +24,8 @@ _PAGE, _BUDGET_PER_MINUTE, _LONGEST_GAP_SECONDS = 100, 1000, 30.0  # 100: dbt Cl
 _NEAR_END_SECONDS, _UNKNOWN_END_SECONDS = 0.5, 2.0  # the shortest gap: near a likely end, or with no history
 _AHEAD_SHARE, _LATE_SHARE = 0.5, 0.1  # the gap: this share of the time to the likely end, or since it
 _HISTORY_RUNS, _HISTORY_SECONDS = 10, 600.0
-_RATE_LIMITED_PROBE_SECONDS = 5.0  # dbt Cloud documents no cooldown, sends no Retry-After: probe this often
-_UNREACHABLE_SECONDS = 300.0  # transient errors (5xx, dropped connections) for this long fail the waits
-_TERMINAL = frozenset(DbtCloudJobRunStatus.TERMINAL_STATUSES.value)
+# After a 429 (dbt Cloud documents no cooldown, sends no Retry-After) probe every 5 s; 300 s of 5xx fail the waits.
+_RATE_LIMITED_PROBE_SECONDS, _UNREACHABLE_SECONDS = 5.0, 300.0
 _boards: dict[tuple[int, str, int | None], _StatusBoard] = {}
 
 
@@ -49,8 +48,7 @@ class _StatusBoard:
         self._due: dict[int, float] = {}  # run id -> when to read it next (epoch s; inf while a read is out)
         self._shortest: dict[int, tuple[float, float | None]] = {}  # job id -> (valid until, shortest success s)
         self._jobs_to_learn, self._changed = set[int](), asyncio.Event()
-        self._paused_until, self._failing_since = 0.0, 0.0
-        self._poller: asyncio.Task[None] | None = None
+        self._paused_until, self._failing_since, self._poller = 0.0, 0.0, None  # the poller: an asyncio task
 
     async def wait(self, run_id: int) -> dict[str, Any]:
         """The run, once it has ended (its status terminal); raises StatusUnreadableError."""
@@ -72,13 +70,15 @@ class _StatusBoard:
         reads: set[asyncio.Task[None]] = set()
         try:
             async with aiohttp.ClientSession(timeout=aiohttp.ClientTimeout(total=60)) as self._session:
-                await self._read_until_idle(reads)
+                try:
+                    await self._read_until_idle(reads)
+                finally:  # before the session closes under them
+                    for read in reads:
+                        read.cancel()
         except Exception as error:  # noqa: BLE001 - every wait must hear of it, not hang
             for future in [future for futures in self._waiters.values() for future in futures if not future.done()]:
                 future.set_exception(error if isinstance(error, StatusUnreadableError) else StatusUnreadableError(error))
         finally:
-            for read in reads:
-                read.cancel()
             if any(not future.done() for futures in self._waiters.values() for future in futures):
                 # A wait joined while this poller was closing its session: it needs a poller of its own.
                 self._poller = asyncio.create_task(self._poll(), name=f"dbt-cloud-status-board-{self._key[1:]}")
@@ -121,7 +121,7 @@ class _StatusBoard:
         for run_id in set(run_ids) & self._due.keys():  # after trouble, first when the board goes on
             self._due[run_id] = now if runs is None else now + self._longest_gap
         for run in [run for run in runs or () if run["id"] in self._due]:
-            if run["status"] not in _TERMINAL:
+            if run["status"] not in DbtCloudJobRunStatus.TERMINAL_STATUSES.value:
                 self._due[run["id"]] = self._next_read(run, now)
                 continue
             del self._due[run["id"]]
@@ -129,9 +129,8 @@ class _StatusBoard:
                 future.set_result(run)
 
     def _next_read(self, run: dict[str, Any], now: float) -> float:
-        """When to read a running run again. Its likely end: its start + its job's shortest recent success (one
-        request per job, kept 10 min). Before it, half the time left; near it every 0.5 s; after it, a tenth of
-        the time since; with no history a tenth of its age, at least 2 s; at most `status_poll_max_seconds`."""
+        """When to read a running run again: near its likely end (start + its job's shortest recent success) every
+        0.5 s, before it half the time left, after it a tenth of the time since; no history: a tenth of its age, >= 2 s."""
         valid_until, shortest = self._shortest.get(run["job_definition_id"], (0.0, None))
         if valid_until < now:  # learn (again) how long the job's runs take; meanwhile, what was known
             self._shortest[run["job_definition_id"]] = (now + _HISTORY_SECONDS, shortest)
@@ -177,5 +176,5 @@ class _StatusBoard:
     def _troubled(self, reason: str) -> None:
         self._failing_since = self._failing_since or time.time()
         if time.time() - self._failing_since > _UNREACHABLE_SECONDS:
-            raise StatusUnreadableError(f"No answer from dbt Cloud ({self._url}) for 300 s: {reason}")
+            raise StatusUnreadableError(f"No answer from dbt Cloud ({self._url}) for {_UNREACHABLE_SECONDS:.0f} s: {reason}")
         self._paused_until = max(self._paused_until, time.time() + 2.0 * random.uniform(0.8, 1.2))

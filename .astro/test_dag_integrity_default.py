@@ -3,7 +3,7 @@
 As `astro dev init` writes it (astro-cli v1.45.0, pkg/airflowrt/include/airflow3/dagintegritytestdefault.py),
 with two changes: DagBag() without include_examples, which Airflow 3.3's DagBag no longer accepts
 (example DAGs are a bundle of their own there; drop the change when the CLI ships it), and the
-emulator mode of the local stack (DBT_CLOUD_USE_EMULATOR, below).
+demo tenant's settings for what .env leaves unset, as under `astro dev start` (below).
 """
 
 from contextlib import contextmanager
@@ -16,10 +16,12 @@ from airflow.models import DagBag, Variable, Connection
 from airflow.hooks.base import BaseHook
 from airflow.utils.db import initdb
 
-# The DAGs are parsed as `astro dev start` runs them: against the bundled emulator, whose demo ids
-# fill unset DBT_CLOUD_* variables (docker-compose.override.yml sets the same; include/dbt_cloud/config.py).
-# A real-dbt-Cloud connection in .env still requires the ids.
-os.environ.setdefault("DBT_CLOUD_USE_EMULATOR", "true")
+# The DAGs are parsed as `astro dev start` runs them: the demo tenant's DBT_CLOUD_* settings fill what
+# .env leaves unset while airflow_settings.yaml connects them to the emulator (local_runner/
+# airflow_local_settings.py). A real-dbt-Cloud connection in .env still requires the ids.
+from local_runner.demo_tenant import dag_settings_for
+
+os.environ.update(dag_settings_for(os.environ))
 
 # init airflow database
 initdb()

@@ -25,7 +25,10 @@ from pathlib import Path
 os.environ["AIRFLOW_HOME"] = tempfile.mkdtemp(prefix="bench-airflow-home-")
 os.environ["AIRFLOW__CORE__LOAD_EXAMPLES"] = "False"
 os.environ["ASTRO_DOTENV_PATH"] = os.devnull
-os.environ["DBT_CLOUD_USE_EMULATOR"] = "true"  # the bench runs the DAGs against its emulators
+
+from local_runner.demo_tenant import dag_settings  # noqa: E402
+
+os.environ.update({**dag_settings(), **os.environ})  # the DAGs run against the demo tenant of the bench's emulators
 
 from bench import (astro_path, bench_venv, capacity, emulator_throughput, machine, overhead,  # noqa: E402
                    parse_cost, polling, report, start_cost)

@@ -12,8 +12,8 @@ import requests
 from cryptography.fernet import Fernet
 from dotenv import dotenv_values
 
-from local_runner import demo_tenant, settings_file
-from local_runner.config import EMULATOR_SERVICE_NAME, LocalConfig
+from local_runner import demo_tenant
+from local_runner.config import LocalConfig
 from local_runner.emulator import StartError
 from local_runner.processes import Component, alive, log_tail
 
@@ -77,29 +77,8 @@ def environment(cfg: LocalConfig) -> dict[str, str]:
         "LOCAL_WAREHOUSE_DIR": str(cfg.warehouse_dir),
     }
     env.update({k: v for k, v in dotenv_values(cfg.dotenv).items() if v is not None})
-    env.update(emulator_mode(cfg, env))
+    env.update(demo_tenant.dag_settings_for(env, cfg.root))
     return env
-
-
-def emulator_mode(cfg: LocalConfig, env: dict[str, str]) -> dict[str, str]:
-    """DBT_CLOUD_USE_EMULATOR for the DAGs (include/dbt_cloud/config.py), unless the shell or .env set it,
-    and the demo tenant's DBT_CLOUD_* settings the shell and .env leave unset: when airflow_settings.yaml
-    gives the DAGs' connection the host of the emulator this runner starts (its compose service name,
-    applied as localhost here) and no AIRFLOW_CONN_<conn id> variable replaces that connection."""
-    from include.dbt_cloud.config import EMULATOR_MODE_VARIABLE, DbtCloudSettings  # imports Airflow: only on start
-
-    conn_id = DbtCloudSettings(env).conn_id
-    connections = settings_file.load(cfg.root / "airflow_settings.yaml").connections
-    on_emulator = f"AIRFLOW_CONN_{conn_id.upper()}" not in env and any(
-        c["conn_id"] == conn_id and str(c.get("conn_host") or "").split(":")[0] == EMULATOR_SERVICE_NAME
-        for c in connections)
-    if EMULATOR_MODE_VARIABLE in env:
-        on_emulator = on_emulator and env[EMULATOR_MODE_VARIABLE].strip().lower() in ("true", "1")
-        mode = {}
-    else:
-        mode = {EMULATOR_MODE_VARIABLE: "true" if on_emulator else "false"}
-    demo = demo_tenant.dag_settings() if on_emulator else {}
-    return {**mode, **{name: value for name, value in demo.items() if name not in env}}
 
 
 def migrate(cfg: LocalConfig, env: dict[str, str]) -> None:

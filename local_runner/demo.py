@@ -50,7 +50,7 @@ def _preflight():
     from airflow.providers.dbt.cloud.hooks.dbt import DbtCloudHook
 
     from include.dbt_cloud.config import DbtCloudSettingsError, settings
-    from include.dbt_cloud.job_lookup import DbtCloudJobLookupError, find_job
+    from include.dbt_cloud.operators import DbtCloudJobLookupError, _find_job
 
     try:
         account_id, job_id = settings.account_id, settings.job_id(JOB_IDENTIFIER)
@@ -61,7 +61,7 @@ def _preflight():
     host = hook.get_connection(settings.conn_id).host or "cloud.getdbt.com"
     try:
         if isinstance(job_id, str):  # as the DAG's task does: the job of dbt_cloud_jobs.yml, by its identifier
-            job = find_job(hook, JOB_IDENTIFIER, account_id=account_id, project_id=project_id,
+            job = _find_job(hook, JOB_IDENTIFIER, account_id=account_id, project_id=project_id,
                            environment_id=environment_id, pin="set DBT_CLOUD_JOB_ID in .env to the id of the job to run")
         else:
             job = hook.get_job(job_id=job_id, account_id=account_id).json()["data"]

@@ -56,10 +56,10 @@ def print_jobs(env: dict[str, str], variables: dict[str, int]) -> None:
         headers={"Authorization": f"Token {env['DBT_API_KEY']}"}, verify=env.get("REQUESTS_CA_BUNDLE", True), timeout=30,
     )
     response.raise_for_status()
-    from include.dbt_cloud.job_lookup import identifier_of  # the tag as the DAGs' tasks read it
+    from include.dbt_cloud.operators import _identifier_of  # the tag as the DAGs' tasks read it
 
     for job in response.json()["data"]:
-        if identifier_of(job["name"]):
+        if _identifier_of(job["name"]):
             print(f"    job {job['id']}: {job['name']}")
 
 

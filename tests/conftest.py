@@ -38,10 +38,9 @@ os.environ["AIRFLOW_HOME"] = tempfile.mkdtemp(prefix="airflow-tests-")
 os.environ["AIRFLOW__CORE__DAGS_FOLDER"] = str(ROOT / "dags")
 os.environ["AIRFLOW__CORE__LOAD_EXAMPLES"] = "False"
 os.environ["ASTRO_DOTENV_PATH"] = os.devnull
-# The suite runs the DAGs against the emulator, as make start and astro dev start do: its demo ids
-# apply. Tests of the real-dbt-Cloud path (tests/dags/test_real_dbt_cloud_ids.py) remove it.
-os.environ["DBT_CLOUD_USE_EMULATOR"] = "true"
-for _name, _value in demo_tenant.dag_settings().items():  # the demo tenant's ids and names, as make start gives them
+# The suite runs the DAGs against the emulator's demo tenant, with its ids and names as make start and
+# astro dev start give them. Tests of the real-dbt-Cloud path (tests/dags/test_real_dbt_cloud_ids.py) remove them.
+for _name, _value in demo_tenant.dag_settings().items():
     os.environ.setdefault(_name, _value)
 
 
@@ -95,7 +94,6 @@ def local_stack(request, tmp_path_factory):
     # use its own connection from airflow_settings.yaml, as after a real `make start`.
     patch = pytest.MonkeyPatch()
     patch.delenv("AIRFLOW_CONN_DBT_CLOUD_DEFAULT", raising=False)
-    patch.delenv("DBT_CLOUD_USE_EMULATOR")  # the stack's Airflow is told by local_runner, as after make start
     cfg = LocalConfig.isolated(tmp_path_factory.mktemp("stack"), **getattr(request.module, "LOCAL_STACK_SETTINGS", {}))
     try:
         try:
@@ -136,37 +134,6 @@ def mail_sink(emulator, tmp_path, monkeypatch):
         yield mailbox.Maildir(cfg.maildir, create=False)
     finally:
         stop(cfg, sink.component(cfg))
-
-
-@pytest.fixture
-def slack_webhook(monkeypatch):
-    """A stand-in for Slack's Incoming Webhooks on a free local port (Slack itself is out of reach
-    here), with the slack_default connection pointing at it. Yields the JSON bodies posted to it."""
-    import threading
-    from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
-
-    posted: list[dict] = []
-
-    class Webhook(BaseHTTPRequestHandler):
-        def do_POST(self) -> None:
-            posted.append({"path": self.path, **json.loads(self.rfile.read(int(self.headers["Content-Length"])))})
-            self.send_response(200)
-            self.end_headers()
-            self.wfile.write(b"ok")  # what Slack answers
-
-        def log_message(self, *args) -> None:
-            pass
-
-    server = ThreadingHTTPServer(("127.0.0.1", 0), Webhook)
-    threading.Thread(target=server.serve_forever, daemon=True).start()
-    monkeypatch.setenv("AIRFLOW_CONN_SLACK_DEFAULT", json.dumps({
-        "conn_type": "slackwebhook", "schema": "http", "host": f"127.0.0.1:{server.server_port}/services",
-        "password": "T000/B000/not-a-secret"}))
-    try:
-        yield posted
-    finally:
-        server.shutdown()
-        server.server_close()
 
 
 @pytest.fixture

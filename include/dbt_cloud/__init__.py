@@ -1,10 +1,5 @@
-"""dbt Cloud from Airflow: the reusable part of this template. Copy this folder into your project's
-include/ (with plugins/dbt_cloud_stopped_deferrals.py and the requirements.txt lines): README.md,
-"Use it in your own project".
-
-The public surface is below. Names load on first use, so importing the package (as the plugin does
-in every Airflow component) reads no setting and imports no provider module before it is needed.
-"""
+"""dbt Cloud from Airflow, the reusable part of this template (the README, "Use it in your own project").
+Names load on first use: importing the package (the triggerer does) reads no setting."""
 
 from __future__ import annotations
 
@@ -23,9 +18,6 @@ _PUBLIC = {
     "DbtCloudSettingsError": "config",
     "DBT_CLOUD_MODELS": "assets",
     "dbt_model_asset": "assets",
-    "model_outcomes": "artifacts",
-    "node_results": "artifacts",
-    "ModelOutcome": "artifacts",
 }
 __all__ = sorted(_PUBLIC)
 

@@ -129,9 +129,8 @@ class _StatusBoard:
                 future.set_result(run)
 
     def _next_read(self, run: dict[str, Any], now: float) -> float:
-        """When to read a running run again. Its likely end: its start + its job's shortest recent success (one
-        request per job, kept 10 min). Before it, half the time left; near it every 0.5 s; after it, a tenth of
-        the time since; with no history a tenth of its age, at least 2 s; at most `status_poll_max_seconds`."""
+        """When to read a running run again: near its likely end (start + its job's shortest recent success) every
+        0.5 s, before it half the time left, after it a tenth of the time since; no history: a tenth of its age, >= 2 s."""
         valid_until, shortest = self._shortest.get(run["job_definition_id"], (0.0, None))
         if valid_until < now:  # learn (again) how long the job's runs take; meanwhile, what was known
             self._shortest[run["job_definition_id"]] = (now + _HISTORY_SECONDS, shortest)

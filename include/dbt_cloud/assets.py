@@ -6,8 +6,8 @@ from airflow.sdk import Asset, AssetAlias
 
 from .config import settings
 
-# Producers attach one event per built model to this alias; Airflow records each as an event of
-# the model's own asset, so a DAG can be scheduled on a single model.
+# Producers attach one event per built model to this alias; Airflow records each as an event of the model's
+# own asset, so a DAG can be scheduled on a single model.
 DBT_CLOUD_MODELS = AssetAlias(name="dbt_cloud_models")
 
 

@@ -1,18 +1,7 @@
-"""A DbtCloudHook whose synchronous calls ride out a flaky dbt Cloud API.
-
-The provider's sync path fails a task on the first 429 or 5xx (it wraps them in an
-AirflowException before its retry logic sees them) and waits forever on a hung connection.
-This hook retries 429 (after its Retry-After), 500/502/503/504, dropped connections and
-timeouts, and gives every request a timeout. Run triggers (POST jobs/<id>/run/ and rerun/)
-are never retried here: a trigger whose answer was lost may have created the run, so
-`include/dbt_cloud/operators.py` looks for it before triggering again.
-
-A 429 (dbt Cloud's per-account rate limit) is waited out whatever it lasts, within the task's own
-timeouts: the request was refused, not lost, so asking again is safe, even for a run trigger.
-
-One retry policy: `hook_params` (`retry_limit`, `retry_delay`; default RETRY_POLICY) sets the
-attempts and the back-off of these sync calls and, through the trigger, of the deferrable wait.
-Each override names its row in docs/provider-gaps.md and the provider version that retires it.
+"""A DbtCloudHook whose sync calls ride out a flaky dbt Cloud API: retries of 429 (whatever it lasts: a
+refused request, not a lost one), 5xx, drops and timeouts; a timeout on every request; a 4xx or an
+untrusted certificate fails at once, naming the fix. A run trigger whose answer was lost is not retried
+(the operator looks for its run first). `hook_params` (`retry_limit`, `retry_delay`) set the policy.
 """
 
 from __future__ import annotations
@@ -27,14 +16,12 @@ from airflow.sdk.exceptions import AirflowException, AirflowFailException
 from requests import Response
 from tenacity import RetryCallState, stop_after_attempt, wait_exponential
 
-# The hook's defaults, and DEFAULT_ARGS' hook_params: 8 attempts with waits of 1, 2, 4, 8, 10, 10, 10 s
-# (about 45 s of dbt Cloud trouble absorbed per call). A 429/503's Retry-After replaces the back-off.
+# 8 attempts with waits of 1, 2, 4, 8, 10, 10, 10 s (about 45 s of trouble absorbed per call).
 RETRY_POLICY = {"retry_limit": 8, "retry_delay": 1.0}
-MAX_WAIT_SECONDS = 10.0
-# (connect, read) seconds for each request; a dbt Cloud API call normally answers in well under 1 s.
-REQUEST_TIMEOUT = (10, 60)
-TRANSIENT_STATUSES = frozenset({429, 500, 502, 503, 504})
-TRIGGER_SUFFIXES = ("/run/", "/rerun/")
+_MAX_WAIT_SECONDS = 10.0
+_REQUEST_TIMEOUT = (10, 60)  # (connect, read) s; a dbt Cloud API call normally answers in well under 1 s
+_TRANSIENT_STATUSES = frozenset({429, 500, 502, 503, 504})
+_TRIGGER_SUFFIXES = ("/run/", "/rerun/")
 
 
 class TransientDbtCloudError(AirflowException):
@@ -46,10 +33,7 @@ class TransientDbtCloudError(AirflowException):
 
 
 class DbtCloudRequestRefusedError(AirflowFailException):
-    """dbt Cloud refused the request (4xx): retrying cannot help, so the task fails without retries.
-
-    The message starts with the provider's `<code>:<reason>`, then dbt Cloud's own message and the fix.
-    """
+    """dbt Cloud refused the request (4xx): the task fails without retries; the message names the fix."""
 
 
 class DbtCloudUnreachableError(AirflowException):
@@ -60,9 +44,8 @@ class DbtCloudCertificateUntrustedError(AirflowFailException):
     """dbt Cloud's TLS certificate did not verify: no request was sent, and retrying cannot help."""
 
 
-def certificate_verification_error(error: BaseException) -> ssl.SSLCertVerificationError | None:
-    """The failed TLS certificate verification behind a requests error (requests.SSLError wraps urllib3's
-    MaxRetryError, whose `reason` wraps ssl's error), or None when the error is something else."""
+def _certificate_verification_error(error: BaseException) -> ssl.SSLCertVerificationError | None:
+    """The ssl verification error behind a requests error (wrapped in urllib3's MaxRetryError), if any."""
     pending, seen = [error], set()
     while pending:
         current = pending.pop()
@@ -77,14 +60,11 @@ def certificate_verification_error(error: BaseException) -> ssl.SSLCertVerificat
 
 
 def untrusted_certificate_message(host: str, error: Exception) -> str:
-    """What to do about a certificate that did not verify (`error`: ssl's, as requests or aiohttp wrap it)."""
-    return (
-        f"Could not verify the TLS certificate of dbt Cloud at https://{host}/ ({getattr(error, 'verify_message', None) or error}): "
-        "this Airflow process does not trust the certificate it presented, so no request was sent. Point "
-        "REQUESTS_CA_BUNDLE (the sync hook) and SSL_CERT_FILE (the triggerer) at a CA bundle that trusts it. "
-        "Real dbt Cloud needs only the public CAs, so there it is usually a proxy that inspects TLS: point "
-        "both variables at a bundle of the public CAs plus that proxy's CA (the docs' \"Troubleshooting\")."
-    )
+    detail = getattr(error, "verify_message", None) or error
+    return (f"Could not verify the TLS certificate of dbt Cloud at https://{host}/ ({detail}): this Airflow process "
+            "does not trust it, so no request was sent. Point REQUESTS_CA_BUNDLE (the sync hook) and SSL_CERT_FILE (the "
+            "triggerer) at a CA bundle that trusts it. Real dbt Cloud needs only the public CAs, so there it is usually "
+            "a proxy that inspects TLS: add its CA (the docs' \"Troubleshooting\").")
 
 
 def _fix_for(status: int, conn_id: str, path: str) -> str:
@@ -119,9 +99,9 @@ def retry_after_seconds(error: BaseException | None) -> float | None:
     return float(value) if value.isdigit() else None
 
 
-def backoff(retry_delay: float) -> Callable[[RetryCallState], float]:
-    """Tenacity wait: the answer's Retry-After (at most MAX_WAIT_SECONDS), else exponential from retry_delay."""
-    ceiling = max(MAX_WAIT_SECONDS, retry_delay)
+def _backoff(retry_delay: float) -> Callable[[RetryCallState], float]:
+    """Tenacity wait: the answer's Retry-After (at most _MAX_WAIT_SECONDS), else exponential from retry_delay."""
+    ceiling = max(_MAX_WAIT_SECONDS, retry_delay)
     exponential = wait_exponential(multiplier=retry_delay, min=retry_delay, max=ceiling)
 
     def wait(retry_state: RetryCallState) -> float:
@@ -131,45 +111,36 @@ def backoff(retry_delay: float) -> Callable[[RetryCallState], float]:
     return wait
 
 
-def _rate_limited(error: BaseException | None) -> bool:
-    return isinstance(error, TransientDbtCloudError) and error.response.status_code == 429
-
-
 class _stop_after(stop_after_attempt):  # noqa: N801 - a tenacity stop, named like tenacity's own
-    """Tenacity stop: after `max_attempt_number` tries, except that a 429 never ends the retries (gap G7)."""
+    """After `max_attempt_number` tries, except that a 429 never ends the retries (gap G7)."""
 
     def __call__(self, retry_state: RetryCallState) -> bool:
-        outcome = retry_state.outcome
-        return not (outcome is not None and outcome.failed and _rate_limited(outcome.exception())) and \
-            super().__call__(retry_state)
+        error = retry_state.outcome.exception() if retry_state.outcome is not None else None
+        rate_limited = isinstance(error, TransientDbtCloudError) and error.response.status_code == 429
+        return not rate_limited and super().__call__(retry_state)
 
 
 class ResilientDbtCloudHook(DbtCloudHook):
     """DbtCloudHook with retries of transient errors on every call but run triggers, and request timeouts."""
 
-    def __init__(
-        self,
-        dbt_cloud_conn_id: str = DbtCloudHook.default_conn_name,
-        timeout_seconds: int | None = None,
-        retry_limit: int = RETRY_POLICY["retry_limit"],
-        retry_delay: float = RETRY_POLICY["retry_delay"],
-        retry_args: dict[Any, Any] | None = None,
-    ) -> None:
+    def __init__(self, dbt_cloud_conn_id: str = DbtCloudHook.default_conn_name, timeout_seconds: int | None = None,
+                 retry_limit: int = RETRY_POLICY["retry_limit"], retry_delay: float = RETRY_POLICY["retry_delay"],
+                 retry_args: dict[Any, Any] | None = None) -> None:
         super().__init__(dbt_cloud_conn_id, timeout_seconds, retry_limit, retry_delay, retry_args)
         if not retry_args:  # gap G3: the provider's back-off ignores Retry-After; no provider version honours it
-            self.retry_args = {**self.retry_args, "wait": backoff(self.retry_delay), "stop": _stop_after(self.retry_limit)}
+            self.retry_args = {**self.retry_args, "wait": _backoff(self.retry_delay), "stop": _stop_after(self.retry_limit)}
 
     @staticmethod
     def _retryable_error(exception: BaseException) -> bool:
         # Gap G1 (no fix upstream): the provider's predicate never sees a sync 429/5xx (see check_response).
         # Gap G6: it retries an untrusted certificate (an SSLError is a ConnectionError), which never heals.
-        if certificate_verification_error(exception) is not None:
+        if _certificate_verification_error(exception) is not None:
             return False
         return isinstance(exception, TransientDbtCloudError) or DbtCloudHook._retryable_error(exception)
 
     def check_response(self, response: Response) -> None:
         # Gaps G1 and G5 (no fix upstream): the provider wraps every HTTP error in a bare AirflowException.
-        if response.status_code in TRANSIENT_STATUSES:
+        if response.status_code in _TRANSIENT_STATUSES:
             self.log.warning("dbt Cloud answered %s %s; asking again", response.status_code, response.reason)
             raise TransientDbtCloudError(response)
         if 400 <= response.status_code < 500:
@@ -186,7 +157,7 @@ class ResilientDbtCloudHook(DbtCloudHook):
             return super().run_with_advanced_retry(_retry_args, *args, **kwargs)
         except (requests.ConnectionError, requests.Timeout) as error:
             host = self._get_tenant_domain(self.connection)
-            untrusted = certificate_verification_error(error)
+            untrusted = _certificate_verification_error(error)
             if untrusted is not None:
                 raise DbtCloudCertificateUntrustedError(untrusted_certificate_message(host, untrusted)) from error
             raise DbtCloudUnreachableError(
@@ -200,12 +171,12 @@ class ResilientDbtCloudHook(DbtCloudHook):
         # applies), so requests would wait forever.
         options = dict(extra_options or {})
         if options.get("timeout") is None:
-            options["timeout"] = self.timeout_seconds or REQUEST_TIMEOUT
+            options["timeout"] = self.timeout_seconds or _REQUEST_TIMEOUT
         return super().run_and_check(session, prepped_request, options)
 
     def _run_and_get_response(self, *, method: str = "GET", endpoint: str | None = None, **kwargs: Any) -> Any:
         # Gap G4 (no fix upstream): the provider retries a run trigger like any call, which can start two runs.
-        if method == "POST" and endpoint and endpoint.endswith(TRIGGER_SUFFIXES):
+        if method == "POST" and endpoint and endpoint.endswith(_TRIGGER_SUFFIXES):
             return self._trigger_once(endpoint=endpoint, **kwargs)
         return super()._run_and_get_response(method=method, endpoint=endpoint, **kwargs)
 

@@ -1,105 +1,116 @@
-"""The provider's dbt Cloud operator and sensor, with the template's guarantees under faults.
+"""The provider's dbt Cloud operator and sensor, with the guarantees of the docs' "Guarantees under faults".
 
-`ResilientDbtCloudRunJobOperator` is `DbtCloudRunJobOperator` (same arguments, same XComs and
-"Monitor Job Run" link) plus:
-- `job_id` may also be a dbt-jobs-as-code tag, `"[[build_all]]"` (what `settings.job_id("build_all")`
-  gives when no variable pins an id): the task finds the one job carrying it when it runs, in
-  `project_id` / `environment_id` (unset: the whole account): job_lookup.py.
-- Transient API errors (429 after its Retry-After, 5xx, dropped connections, timeouts) are
-  retried instead of failing the task (include/dbt_cloud/hook.py).
-- One dbt Cloud run per task, whatever happens to the task: the run's `cause` carries a key
-  of the task in its DAG run (`[airflow-task <key>]`, from DAG id, DAG run id, task id, map
-  index and the try its last clear began with). Before triggering, the operator looks for a run with
-  its key among the job's latest 100 runs; if that run is queued, running or succeeded (an
-  earlier try triggered it, then the worker died, the task timed out waiting, or the trigger's
-  answer was lost on the way) it adopts it instead of starting a duplicate. If it failed or
-  was cancelled, this try needs a run of its own and triggers one. A trigger that got no
-  answer is never repeated blindly: the operator looks for the key first.
-  With `retry_from_failure`, a rerun carries no cause: the operator follows its failed run to
-  the rerun dbt Cloud made of it (the next run of the job, a rerun of that run) and adopts it
-  the same way, so a rerun whose answer was lost is not followed by a fresh run.
-  Clearing the task changes the key, so a cleared task runs dbt again; clearing other tasks
-  of the DAG run does not.
-- Stopping the task cancels its run in every mode: execution_timeout and on_kill in the
-  provider; a deferred task marked failed or cleared through ResilientDbtCloudRunJobTrigger's on_kill,
-  or, if the triggerer had not started that trigger yet, through the listener in
-  plugins/dbt_cloud_stopped_deferrals.py (mark failed or success) and, for a clear, through the
-  next try, which cancels the runs of the task's earlier keys still in progress.
-- In deferrable mode the wait ends in error only if the run failed, and the waits of a triggerer share one
-  status poll per account (include/dbt_cloud/trigger.py).
-- Two timeouts, one model (docs/timeouts.md): `timeout` stops the waiting. If the run is still
-  going then, the task fails at once, without retries (a retry would only wait on the same run
-  again), naming the run, which keeps going in dbt Cloud. `execution_timeout` stops the task and
-  cancels its run (the provider); a retry then starts a run of its own.
-
-`ResilientDbtCloudJobRunSensor` is `DbtCloudJobRunSensor` with the same retries and waits.
-
-Each override names its row in docs/provider-gaps.md and the provider version that retires it.
+The operator also finds a job by its dbt-jobs-as-code tag when the task runs, starts one run per task (the
+run's cause carries the task's key: a retry adopts its try's run, or dbt Cloud's rerun of it, unless it
+failed; a clear changes the key), cancels it whenever the task is stopped, and fails at once, without
+retries, when its `timeout` ends the wait while the run goes on. Each override names its row of "Provider
+gaps and their workarounds" and the provider version that retires it.
 """
 
 from __future__ import annotations
 
 import hashlib
+import re
 import time
 from functools import cached_property
 from typing import TYPE_CHECKING, Any
 
-from airflow.providers.dbt.cloud.hooks.dbt import DbtCloudJobRunException, DbtCloudJobRunStatus
+from airflow.providers.dbt.cloud.hooks.dbt import (DbtCloudHook, DbtCloudJobRunException, DbtCloudJobRunStatus,
+                                                   DbtCloudResourceLookupError)
 from airflow.providers.dbt.cloud.operators.dbt import DbtCloudRunJobOperator
 from airflow.providers.dbt.cloud.sensors.dbt import DbtCloudJobRunSensor
 from airflow.providers.dbt.cloud.triggers.dbt import DbtCloudRunJobTrigger
 from airflow.sdk.exceptions import AirflowFailException
 
-from .config import _pinning_variable, settings
+from .config import settings
 from .hook import DbtCloudUnreachableError, ResilientDbtCloudHook, TransientDbtCloudError
-from .job_lookup import _IDENTIFIER_TAG, find_job
 from .trigger import ResilientDbtCloudRunJobTrigger
 
 if TYPE_CHECKING:
     from airflow.sdk import Context
 
-MAX_CAUSE_LENGTH = 255  # dbt Cloud's limit on a run's cause
-RECENT_RUNS = 100  # how far back (runs of the job, newest first) an earlier try's run is looked for
-UNANSWERED = (TransientDbtCloudError, DbtCloudUnreachableError)
-FAILED = frozenset({DbtCloudJobRunStatus.ERROR.value, DbtCloudJobRunStatus.CANCELLED.value})
-IN_PROGRESS = frozenset(DbtCloudJobRunStatus.NON_TERMINAL_STATUSES.value)
-TERMINAL = DbtCloudJobRunStatus.TERMINAL_STATUSES.value
-CANCEL_CHECK_SECONDS, CANCEL_WAIT_SECONDS = 2, 120
+_MAX_CAUSE_LENGTH = 255  # dbt Cloud's limit on a run's cause
+_RECENT_RUNS = 100  # how far back (runs of the job, newest first) an earlier try's run is looked for
+_UNANSWERED = (TransientDbtCloudError, DbtCloudUnreachableError)
+_FAILED = frozenset({DbtCloudJobRunStatus.ERROR.value, DbtCloudJobRunStatus.CANCELLED.value})
+_IN_PROGRESS = frozenset(DbtCloudJobRunStatus.NON_TERMINAL_STATUSES.value)
+_TERMINAL = DbtCloudJobRunStatus.TERMINAL_STATUSES.value
+_CANCEL_CHECK_SECONDS, _CANCEL_WAIT_SECONDS = 2, 120
 
 
-def task_key(dag_id: str, run_id: str, task_id: str, map_index: int, first_try: int) -> str:
+# A job found by its dbt-jobs-as-code identifier when the task runs: dbt-jobs-as-code names each job `<name>
+# [[<identifier>]]` (or `[[<import filter>:<identifier>]]`), the same in every account and across renames.
+_IDENTIFIER_TAG = re.compile(r"\[\[(?:[*\w-]+:)?([\w-]+)\]\]")
+_ACTIVE = 1  # a job's state; deleted jobs have 2
+
+
+class DbtCloudJobLookupError(DbtCloudResourceLookupError, AirflowFailException):
+    """No job, or more than one, carries the identifier: failed at once, since a retry would find the same."""
+
+
+def _identifier_of(job_name: str) -> str | None:
+    found = _IDENTIFIER_TAG.search(job_name)
+    return found.group(1) if found else None
+
+
+def _find_job(hook: DbtCloudHook, identifier: str, *, account_id: int | None, project_id: int | None,
+             environment_id: int | None, pin: str) -> dict[str, Any]:
+    """The one active job whose name carries `[[identifier]]`, in the account and, when given, the
+    project and environment. `pin` says how to name a job by id instead (for the error messages)."""
+    responses = hook.list_jobs(account_id=account_id, project_id=project_id, environment_id=environment_id,
+                               name_contains=identifier)
+    jobs = [job for response in responses for job in response.json()["data"]
+            if job.get("state", _ACTIVE) == _ACTIVE and _identifier_of(job["name"]) == identifier]
+    where = "account " + (str(account_id) if account_id else "of the connection")
+    where += f", project {project_id}" if project_id else ", any project"
+    where += f", environment {environment_id}" if environment_id else ", any environment"
+    if not jobs:
+        raise DbtCloudJobLookupError(
+            f"No dbt Cloud job has [[{identifier}]] (its dbt-jobs-as-code identifier) in its name in {where}. "
+            f"Create the job there with dbt-jobs-as-code (DBT_CLOUD_PROJECT_ID and DBT_CLOUD_ENVIRONMENT_ID say "
+            f"where; the docs' \"The template's jobs as code\"), or {pin}."
+        )
+    if len(jobs) > 1:
+        found = ", ".join(f"{job['id']} ({job['name']!r}, environment {job['environment_id']})" for job in jobs)
+        raise DbtCloudJobLookupError(
+            f"{len(jobs)} dbt Cloud jobs have [[{identifier}]] in their name in {where}: {found}. Set "
+            "DBT_CLOUD_PROJECT_ID and DBT_CLOUD_ENVIRONMENT_ID to the environment the DAGs use, delete the "
+            f"extra job, or {pin}."
+        )
+    return jobs[0]
+
+
+def _task_key(dag_id: str, run_id: str, task_id: str, map_index: int, first_try: int) -> str:
     """Names a task of a DAG run from one clear of it to the next: the same for each of its retries."""
     identity = f"{dag_id}\n{run_id}\n{task_id}\n{map_index}\n{first_try}"
     return hashlib.sha256(identity.encode()).hexdigest()[:16]
 
 
-def first_try_since_clear(max_tries: int, retries: int) -> int:
-    """The try number the task's last clear (or its DAG run) began with, as Airflow itself reckons it
-    (RuntimeTaskInstance.get_first_reschedule_date): a clear sets max_tries to the tries so far plus
-    retries. Unlike the DAG run's clear count, it changes only when this task is cleared."""
+def _first_try_since_clear(max_tries: int, retries: int) -> int:
+    """The try the task's last clear began with: a clear sets max_tries to the tries so far plus retries."""
     return max_tries - retries + 1
 
 
-def task_keys(context: Context, retries: int) -> tuple[str, list[str]]:
+def _task_keys(context: Context, retries: int) -> tuple[str, list[str]]:
     """This try's key, and the keys the task had before its earlier clears."""
     ti = context["ti"]
-    first_try = first_try_since_clear(ti.max_tries, retries)
+    first_try = _first_try_since_clear(ti.max_tries, retries)
     parts = (ti.dag_id, ti.run_id, ti.task_id, ti.map_index)
-    return task_key(*parts, first_try), [task_key(*parts, earlier) for earlier in range(1, first_try)]
+    return _task_key(*parts, first_try), [_task_key(*parts, earlier) for earlier in range(1, first_try)]
 
 
-def key_tag(key: str) -> str:
+def _key_tag(key: str) -> str:
     return f"[airflow-task {key}]"
 
 
-def cause_with_key(reason: str, key: str, context: Context) -> str:
+def _cause_with_key(reason: str, key: str, context: Context) -> str:
     """The trigger reason, the DAG run and try (for people), and the key (for the lookup), in 255 characters."""
-    tag = key_tag(key)
+    tag = _key_tag(key)
     details = f"{reason} DAG run {context['ti'].run_id}, try {context['ti'].try_number}."
-    return f"{details[: MAX_CAUSE_LENGTH - len(tag) - 1]} {tag}"
+    return f"{details[: _MAX_CAUSE_LENGTH - len(tag) - 1]} {tag}"
 
 
-def is_rerun_of(run: dict[str, Any], failed: dict[str, Any]) -> bool:
+def _is_rerun_of(run: dict[str, Any], failed: dict[str, Any]) -> bool:
     """Whether `run` is dbt Cloud's rerun (retry from failure) of the run `failed`."""
     if run.get("retrying_run_id") is not None:
         return run["retrying_run_id"] == failed["id"]
@@ -111,7 +122,7 @@ def _cause(run: dict[str, Any]) -> str:
 
 
 class _ResilientDbtCloudTask:
-    """What the operator and the sensor share: the retrying hook and the verifying trigger."""
+    """What the operator and the sensor share: the retrying hook and the trigger."""
 
     cancels_run_on_kill = False
 
@@ -148,9 +159,9 @@ class ResilientDbtCloudRunJobOperator(_ResilientDbtCloudTask, DbtCloudRunJobOper
         tag = _IDENTIFIER_TAG.fullmatch(self.job_id) if isinstance(self.job_id, str) else None
         if tag is None:
             return super()._resolve_job_id()
-        identifier, variable = tag.group(1), _pinning_variable(tag.group(1))
+        identifier, variable = tag.group(1), settings.job_id_variable(tag.group(1))
         pin = f"set {variable} in .env to the id of the job to run" if variable else "give the task a job id"
-        job = find_job(self.hook, identifier, account_id=self.account_id, project_id=self.project_id,
+        job = _find_job(self.hook, identifier, account_id=self.account_id, project_id=self.project_id,
                        environment_id=self.environment_id, pin=pin)
         self.log.info("dbt Cloud job %s %r has the identifier [[%s]]: running it", job["id"], job["name"], identifier)
         return job["id"]
@@ -158,78 +169,70 @@ class ResilientDbtCloudRunJobOperator(_ResilientDbtCloudTask, DbtCloudRunJobOper
     def _get_or_trigger_run(self, context: Context) -> tuple[int, str]:
         # Row O1, retired by provider 4.12.0 on Airflow >= 3.3 (durable execution: a retry reconnects to its
         # earlier try's run); rows O2 (lost rerun answer) and O3 (runs of cleared tries) have no fix upstream.
-        key, keys_before_clears = task_keys(context, self.retries or 0)
+        key, keys_before_clears = _task_keys(context, self.retries or 0)
         # The operator object can serve several tries (dag.test()): key the reason execute() set, once.
         self._unkeyed_reason = getattr(self, "_unkeyed_reason", None) or self.trigger_reason
-        self.trigger_reason = cause_with_key(self._unkeyed_reason, key, context)
+        self.trigger_reason = _cause_with_key(self._unkeyed_reason, key, context)
         attempts = self.hook.retry_limit  # hook_params: the one retry policy
         for attempt in range(1, attempts + 1):
             runs = self._recent_runs()
             self._cancel_runs_of_cleared_tries(runs, keys_before_clears)
             earlier = self._latest_run_of_this_task(runs, key)
-            if earlier is not None and earlier["status"] not in FAILED:
-                self.log.info(
-                    "dbt Cloud run %s was triggered for this task by an earlier try and is %s: using it "
-                    "instead of starting another (%s)", earlier["id"], earlier["status_humanized"], earlier["href"],
-                )
+            if earlier is not None and earlier["status"] not in _FAILED:
+                self.log.info("dbt Cloud run %s was triggered for this task by an earlier try and is %s: using it instead"
+                              " of starting another (%s)", earlier["id"], earlier["status_humanized"], earlier["href"])
                 return earlier["id"], earlier["href"]
             try:
                 return super()._get_or_trigger_run(context)
-            except UNANSWERED as error:
+            except _UNANSWERED as error:
                 if attempt == attempts:
                     raise
-                self.log.warning(
-                    "Triggering dbt Cloud job %s got no answer (%s): checking whether the run was created "
-                    "before trying again", self.job_id, error,
-                )
+                self.log.warning("Triggering dbt Cloud job %s got no answer (%s): checking whether the run was created "
+                                 "before trying again", self.job_id, error)
                 time.sleep(attempt * 2)
         raise AssertionError("unreachable")
 
     def _recent_runs(self) -> list[dict[str, Any]]:
-        """The job's latest runs, newest first, with their trigger (cause)."""
-        payload = {"job_definition_id": self.job_id, "order_by": "-created_at", "limit": RECENT_RUNS,
+        payload = {"job_definition_id": self.job_id, "order_by": "-created_at", "limit": _RECENT_RUNS,
                    "include_related": ["trigger"]}
         return self.hook.get_job_runs(account_id=self.account_id, payload=payload).json()["data"]
 
     def _cancel_runs_of_cleared_tries(self, runs: list[dict[str, Any]], keys_before_clears: list[str]) -> None:
         """A clear stops the task's try; if the try was deferred and its trigger never ran, its run is still going."""
-        tags = [key_tag(key) for key in keys_before_clears]
+        tags = [_key_tag(key) for key in keys_before_clears]
         for run in runs:
-            if run["status"] in IN_PROGRESS and any(tag in _cause(run) for tag in tags):
+            if run["status"] in _IN_PROGRESS and any(tag in _cause(run) for tag in tags):
                 self.log.info("dbt Cloud run %s was started by this task before it was cleared and is still %s: "
                               "cancelling it", run["id"], run["status_humanized"])
                 self.hook.cancel_job_run(run_id=run["id"], account_id=self.account_id)
                 # Until it has ended, reuse_existing_run would take it for a run to join.
-                self.hook.wait_for_job_run_status(run["id"], self.account_id, expected_statuses=TERMINAL,
-                                                  check_interval=CANCEL_CHECK_SECONDS, timeout=CANCEL_WAIT_SECONDS)
+                self.hook.wait_for_job_run_status(run["id"], self.account_id, expected_statuses=_TERMINAL,
+                                                  check_interval=_CANCEL_CHECK_SECONDS, timeout=_CANCEL_WAIT_SECONDS)
 
     def _latest_run_of_this_task(self, runs: list[dict[str, Any]], key: str) -> dict[str, Any] | None:
         """The newest run carrying this task's key, or with retry_from_failure the newest rerun of it."""
-        tag = key_tag(key)
+        tag = _key_tag(key)
         position = next((i for i, run in enumerate(runs) if tag in _cause(run)), None)
         if position is None:
             return None
         latest = runs[position]
         if not self.retry_from_failure:
             return latest
-        # dbt Cloud reruns a job's latest run only if it failed, so a rerun of this task's run is the
-        # run created right after it (`runs` is newest first).
+        # dbt Cloud reruns only a job's latest run, if it failed: the rerun is the next run (newest first).
         for newer in reversed(runs[:position]):
-            if latest["status"] not in FAILED or not is_rerun_of(newer, latest):
+            if latest["status"] not in _FAILED or not _is_rerun_of(newer, latest):
                 break
             latest = newer
         return latest
 
-    def execute(self, context: Context) -> Any:
-        # Row O4 (a wait timeout is retried, and misreported): no fix upstream.
+    def execute(self, context: Context) -> Any:  # row O4 (a wait timeout is retried, and misreported): no fix upstream
         try:
             return super().execute(context)
         except DbtCloudJobRunException as error:  # sync wait: the run failed, or `timeout` is up
             self._fail_if_still_running(str(error))
             raise
 
-    def execute_complete(self, context: Context, event: dict[str, Any] | None = None) -> int:
-        # Row O4, deferrable: the trigger marks a wait that ran out (`wait_timed_out`).
+    def execute_complete(self, context: Context, event: dict[str, Any] | None = None) -> int:  # row O4, deferred
         try:
             return super().execute_complete(context, event)
         except DbtCloudJobRunException:
@@ -242,7 +245,7 @@ class ResilientDbtCloudRunJobOperator(_ResilientDbtCloudTask, DbtCloudRunJobOper
         if self.run_id is None:
             return
         run = self.hook.get_job_run(run_id=self.run_id, account_id=self.account_id).json()["data"]
-        if run["status"] in IN_PROGRESS:
+        if run["status"] in _IN_PROGRESS:
             raise AirflowFailException(
                 f"Stopped waiting for dbt Cloud run {run['id']} after this task's timeout of {self.timeout} s "
                 f"({reason}). The run is still {run['status_humanized']} and keeps going in dbt Cloud. Not retried: "

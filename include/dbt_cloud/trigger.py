@@ -11,7 +11,6 @@ import time
 from collections.abc import AsyncIterator
 from typing import Any
 
-import aiohttp
 from airflow.providers.dbt.cloud.hooks.dbt import DbtCloudJobRunStatus
 from airflow.providers.dbt.cloud.triggers.dbt import DbtCloudRunJobTrigger
 from airflow.triggers.base import TriggerEvent
@@ -22,8 +21,7 @@ from .hook import ResilientDbtCloudHook
 
 class ResilientDbtCloudRunJobTrigger(DbtCloudRunJobTrigger):
     """Waits for a dbt Cloud run on the triggerer's status board (which ignores `poll_interval`); its event is the
-    run's true end. :param cancel_on_kill: cancel the run when the task is stopped (mark failed, clear).
-    """
+    run's true end. :param cancel_on_kill: cancel the run when the task is stopped (mark failed, clear)."""
 
     def __init__(self, *args: Any, cancel_on_kill: bool = False, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
@@ -60,20 +58,11 @@ class ResilientDbtCloudRunJobTrigger(DbtCloudRunJobTrigger):
         yield TriggerEvent({"status": status, "message": f"Job run {self.run_id} {outcome}.", "run_id": self.run_id, **extra})
 
     async def on_kill(self) -> None:
-        """The task was marked failed or cleared: cancel its run (POST runs/<id>/cancel/)."""
-        if not self.cancel_on_kill:
-            return
-        hook = ResilientDbtCloudHook(self.conn_id, **self.hook_params)
-        headers, tenant = await hook.get_headers_tenants_from_connection()
-        account_id = self.account_id or int((await hook._resolve_connection_async()).login)
-        url, _ = hook.get_request_url_params(tenant, f"{account_id}/runs/{self.run_id}/cancel/")
-        async with aiohttp.ClientSession(headers=headers, timeout=aiohttp.ClientTimeout(total=30)) as session:
-            for attempt in (1, 2, 3):
-                try:
-                    async with session.post(url) as response:
-                        response.raise_for_status()
-                    self.log.info("Cancelled dbt Cloud run %s because its task was stopped", self.run_id)
-                    return
-                except (aiohttp.ClientError, TimeoutError) as error:
-                    self.log.warning("Cancelling dbt Cloud run %s failed (attempt %s): %s", self.run_id, attempt, error)
-                    await asyncio.sleep(attempt)
+        """The task was marked failed or cleared: cancel its run, through the retrying sync hook, off the loop."""
+        if self.cancel_on_kill:
+            hook = ResilientDbtCloudHook(self.conn_id, **self.hook_params)
+            try:
+                await asyncio.to_thread(hook.cancel_job_run, run_id=self.run_id, account_id=self.account_id)
+                self.log.info("Cancelled dbt Cloud run %s because its task was stopped", self.run_id)
+            except Exception as error:  # noqa: BLE001 - the kill goes on; the run's page says whether it ended
+                self.log.warning("Could not cancel dbt Cloud run %s: %s", self.run_id, error)

@@ -20,7 +20,7 @@ import pytest
 import yaml
 from packaging.version import Version
 
-from include.dbt_cloud.config import PROJECT_ROOT
+from local_runner.config import PROJECT_ROOT
 
 GAPS_DOC = PROJECT_ROOT / "docs" / "provider-gaps.md"
 

@@ -1,8 +1,8 @@
 """A deployment's DAGs: the dbt Cloud connection points at real dbt Cloud, from an environment
-variable, the metadata DB or a secrets backend, and no DBT_CLOUD_* id is set. Emulator mode is
-not set (only make start, the compose override and the test suite set it), so the DAGs fail to
-import naming DBT_CLOUD_ACCOUNT_ID, instead of parsing with the emulator's demo ids. No job id is
-needed: the tasks find their jobs by identifier when they run (include/dbt_cloud/job_lookup.py).
+variable, the metadata DB or a secrets backend, and no DBT_CLOUD_* id is set. The package has no demo
+ids (only the launchers give them, and only for the emulator's connection), so the DAGs fail to
+import naming DBT_CLOUD_ACCOUNT_ID. No job id is
+needed: the tasks find their jobs by identifier when they run (include/dbt_cloud/operators.py).
 
 Each case parses dags/ in a fresh interpreter through parse_guard.py: still no network and no
 metadata DB access at parse time.
@@ -85,7 +85,6 @@ def test_a_real_connection_without_ids_names_the_variable_to_set(source, tmp_pat
     assert sorted(errors) == DAG_FILES, "every example DAG needs the account id"
     for name, error in errors.items():
         assert "DBT_CLOUD_ACCOUNT_ID is not set: add DBT_CLOUD_ACCOUNT_ID=<account id> to .env" in error, name
-        assert "DBT_CLOUD_USE_EMULATOR is not true" in error
         assert "12345" not in error and TOKEN not in error
 
 

@@ -17,6 +17,7 @@ from pathlib import Path
 import pytest
 import requests
 
+from local_runner import demo_tenant
 from tests.docker.airflow_rest import AirflowRest
 from tests.docker.report import LINES as REPORT
 from tests.docker.stack import killed_leaving_nothing
@@ -35,7 +36,7 @@ def _expected_dag_ids() -> set[str]:
          "assert not b.import_errors, b.import_errors; print('DAG_IDS', *b.dag_ids)"],
         cwd=ROOT, capture_output=True, text=True, env={"AIRFLOW_HOME": tempfile.mkdtemp(), "PATH": "/usr/bin:/bin",
                                                       "AIRFLOW__CORE__LOAD_EXAMPLES": "False",
-                                                      "DBT_CLOUD_USE_EMULATOR": "true"})  # as the override sets it
+                                                      **demo_tenant.dag_settings()})  # as the override gives them
     assert done.returncode == 0, done.stderr[-2000:]
     [listed] = [line for line in done.stdout.splitlines() if line.startswith("DAG_IDS ")]
     return set(listed.split()[1:])

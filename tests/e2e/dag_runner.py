@@ -39,7 +39,7 @@ def load_dag(dag_id: str):
     """The DAG as Airflow parses it from dags/ (with the settings the test has set)."""
     from airflow.dag_processing.dagbag import DagBag
 
-    from include.dbt_cloud.config import PROJECT_ROOT
+    from local_runner.config import PROJECT_ROOT
 
     bag = DagBag(dag_folder=str(PROJECT_ROOT / "dags"))
     assert not bag.import_errors, bag.import_errors

@@ -1,12 +1,11 @@
-"""A deployment's DAGs with no job id set, against the emulator as if it were dbt Cloud (emulator
-mode off): each task finds its job when it runs, by its identifier in dbt_cloud_jobs.yml."""
+"""A deployment's DAGs with no job id set, against the emulator as if it were dbt Cloud: each task finds
+its job when it runs, by its identifier in dbt_cloud_jobs.yml."""
 
 from __future__ import annotations
 
 import pytest
 
 from include.dbt_cloud.config import _JOB_ID_VARIABLES as JOB_ID_VARIABLES
-from include.dbt_cloud.config import EMULATOR_DEFAULTS, EMULATOR_MODE_VARIABLE
 from local_runner import demo_tenant as tenant
 from tests.e2e.dag_runner import load_dag, run_dag
 from tests.polling import SUCCESS
@@ -17,13 +16,12 @@ NAMES = ("DBT_CLOUD_PROJECT_NAME", "DBT_CLOUD_ENVIRONMENT_NAME", "DBT_CLOUD_JOB_
 
 
 def as_a_deployment(monkeypatch, **scope: int) -> None:
-    """No emulator mode, no job id: the account id (and the name-lookup DAG's names), plus `scope`."""
-    monkeypatch.delenv(EMULATOR_MODE_VARIABLE)
+    """No job id: the account id (and the name-lookup DAG's names), plus `scope`."""
     for variable in [*JOB_ID_VARIABLES.values(), "DBT_CLOUD_PROJECT_ID", "DBT_CLOUD_ENVIRONMENT_ID"]:
         monkeypatch.delenv(variable, raising=False)
     monkeypatch.setenv("DBT_CLOUD_ACCOUNT_ID", str(tenant.ACCOUNT_ID))
     for name in NAMES:
-        monkeypatch.setenv(name, EMULATOR_DEFAULTS[name])
+        monkeypatch.setenv(name, tenant.dag_settings()[name])
     for name, value in scope.items():
         monkeypatch.setenv(name, str(value))
 

@@ -5,7 +5,7 @@ against the emulator.
 The project is laid out as `astro dev init` lays it out (its files, empty where their content does not
 matter here). Airflow runs in a subprocess from the project's folder with a throwaway AIRFLOW_HOME and
 the project on PYTHONPATH, as in the Astro image (and `make start`); the ids and the connection come
-from the environment, as a user sets them.
+from the environment, as a user sets them. What is copied names nothing of this template's demo.
 """
 
 from __future__ import annotations
@@ -27,6 +27,8 @@ from tests.polling import SUCCESS
 pytestmark = pytest.mark.e2e
 
 # What `astro dev init` makes (astro-cli's airflow/include templates), besides dags/ and include/.
+# The demo's emulator, ids, names, local paths and make targets (the L-package acceptance check's pattern).
+DEMO_NAMES = re.compile(r"emulator|12345|70001|80001|jaffle|make (start|demo|jobs)|\.state/|override\.yml", re.I)
 ASTRO_INIT_FILES = ["Dockerfile", "requirements.txt", "packages.txt", "airflow_settings.yaml", ".env", "README.md",
                     ".dockerignore", ".gitignore", "dags/.airflowignore", "tests/dags/test_dag_example.py",
                     ".astro/config.yaml", ".astro/test_dag_integrity_default.py", ".astro/dag_integrity_exceptions.txt"]
@@ -62,6 +64,14 @@ def test_the_readme_names_exactly_the_templates_requirements():
     assert readme_requirements() == pinned
     for copied in ("include/dbt_cloud/", "plugins/dbt_cloud_stopped_deferrals.py"):
         assert f"`{copied}`" in readme_copy_section() and (ROOT / copied).exists()
+
+
+def test_what_a_user_copies_names_nothing_of_the_demo(tmp_path):
+    project = bare_project(tmp_path / "my-project")
+    copied = sorted(project.glob("dags/*.py")) + sorted((project / "include").rglob("*.py"))
+    hits = [f"{path.relative_to(project)}:{number}: {line.strip()}" for path in copied
+            for number, line in enumerate(path.read_text().splitlines(), start=1) if DEMO_NAMES.search(line)]
+    assert len(copied) > 2 and hits == []
 
 
 def test_the_starter_dag_runs_in_a_bare_project_with_the_package_alone(emulator, dbt_cloud, tmp_path):

@@ -6,7 +6,7 @@ from collections import Counter
 from types import SimpleNamespace
 from typing import Any
 
-from include.dbt_cloud.operators import ResilientDbtCloudRunJobOperator, key_tag, task_key
+from include.dbt_cloud.operators import ResilientDbtCloudRunJobOperator, _key_tag, _task_key
 
 
 def run_ids(dbt_cloud, job_ids) -> set[int]:
@@ -20,7 +20,7 @@ def new_runs(dbt_cloud, job_ids, before: set[int]) -> list[dict[str, Any]]:
 
 def tag_of(dag_run, task_id: str, map_index: int = -1, first_try: int = 1) -> str:
     """The key tag the operator puts in its runs' cause, for a task of a DAG run (never cleared by default)."""
-    return key_tag(task_key(dag_run.dag_id, dag_run.run_id, task_id, map_index, first_try))
+    return _key_tag(_task_key(dag_run.dag_id, dag_run.run_id, task_id, map_index, first_try))
 
 
 def runs_of_task(dbt_cloud, job_id: int, dag_id: str, dag_run_id: str, task_id: str) -> list[dict[str, Any]]:

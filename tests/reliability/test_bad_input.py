@@ -101,7 +101,7 @@ def test_a_malformed_dotenv_line_is_named(tmp_path, caplog, capfd):
 def test_a_malformed_id_breaks_only_the_dags_that_use_it(monkeypatch):
     from airflow.dag_processing.dagbag import DagBag
 
-    from include.dbt_cloud.config import PROJECT_ROOT
+    from local_runner.config import PROJECT_ROOT
 
     monkeypatch.setenv("DBT_CLOUD_DOWNSTREAM_JOB_ID", "publish-marts")
     bag = DagBag(dag_folder=str(PROJECT_ROOT / "dags"))

@@ -14,7 +14,7 @@ from datetime import datetime, timedelta, timezone
 import pytest
 
 from include.dbt_cloud.hook import DbtCloudUnreachableError, ResilientDbtCloudHook
-from include.dbt_cloud.operators import key_tag, task_key
+from include.dbt_cloud.operators import _key_tag, _task_key
 from local_runner import demo_tenant as tenant
 from tests.e2e.dag_runner import DagRunOutcome, load_dag, run_dag
 from tests.reliability.dbt_runs import new_runs, run_ids, runs_per_task, triggering_tasks
@@ -88,7 +88,7 @@ def test_a_rerun_whose_answer_is_lost_is_adopted_not_followed_by_a_fresh_run(dbt
 
 def _earlier_try_run(dbt_cloud, dag, logical_date, task_id: str) -> dict:
     """A run triggered as an earlier try of `task_id` in the DAG run dag.test() will make, which then died."""
-    tag = key_tag(task_key(dag.dag_id, f"manual__{logical_date.isoformat()}", task_id, -1, first_try=1))
+    tag = _key_tag(_task_key(dag.dag_id, f"manual__{logical_date.isoformat()}", task_id, -1, first_try=1))
     return dbt_cloud.trigger(BUILD_ALL, f"An earlier try of {task_id} (its worker died) {tag}")
 
 

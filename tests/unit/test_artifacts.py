@@ -2,7 +2,8 @@
 
 from __future__ import annotations
 
-from include.dbt_cloud.artifacts import _failed_nodes, model_outcomes
+from dags.dbt_cloud_model_results import model_outcomes
+from include.dbt_cloud.callbacks import _failed_nodes
 
 MANIFEST = {
     "nodes": {

@@ -25,9 +25,10 @@ def test_accounts_and_tokens(tenant_file):
 
 def test_project_environments_and_jobs(tenant_file):
     [project] = [p for p in tenant_file["projects"] if p["id"] == tenant.PROJECT_ID]
-    assert project["account_id"] == tenant.ACCOUNT_ID
+    assert (project["account_id"], project["name"]) == (tenant.ACCOUNT_ID, tenant.PROJECT_NAME)
     environments = {e["id"]: e for e in tenant_file["environments"]}
-    assert environments[tenant.PRODUCTION_ENVIRONMENT_ID]["name"] == "Production"
+    assert environments[tenant.PRODUCTION_ENVIRONMENT_ID]["name"] == tenant.PRODUCTION_ENVIRONMENT_NAME
+    assert tenant_file["jobs_as_code"]["environment_id"] == tenant.PRODUCTION_ENVIRONMENT_ID
     assert environments[tenant.STAGING_ENVIRONMENT_ID]["name"] == "Staging"
     jobs = emulator_tenant_jobs()
     # The template's jobs, named as dbt-jobs-as-code names what it syncs; 555 as if synced to Staging too.

@@ -20,7 +20,7 @@ from include.dbt_cloud.hook import (
     DbtCloudUnreachableError,
     ResilientDbtCloudHook,
     TransientDbtCloudError,
-    backoff,
+    _backoff,
     retry_after_seconds,
 )
 
@@ -77,14 +77,14 @@ def test_the_default_policy_is_retry_policy_and_hook_params_change_it():
 
 
 def test_the_backoff_doubles_from_retry_delay_up_to_ten_seconds():
-    assert [backoff(1.0)(state_after(n)) for n in range(1, 8)] == [1, 2, 4, 8, 10, 10, 10]
-    assert [backoff(2.0)(state_after(n)) for n in range(1, 5)] == [2, 4, 8, 10]
+    assert [_backoff(1.0)(state_after(n)) for n in range(1, 8)] == [1, 2, 4, 8, 10, 10, 10]
+    assert [_backoff(2.0)(state_after(n)) for n in range(1, 5)] == [2, 4, 8, 10]
 
 
 def test_retry_after_replaces_the_backoff_up_to_the_ceiling():
     throttled = TransientDbtCloudError(response(429, headers={"Retry-After": "3"}))
-    assert backoff(1.0)(state_after(1, throttled)) == 3
-    assert backoff(1.0)(state_after(1, TransientDbtCloudError(response(429, headers={"Retry-After": "600"})))) == 10
+    assert _backoff(1.0)(state_after(1, throttled)) == 3
+    assert _backoff(1.0)(state_after(1, TransientDbtCloudError(response(429, headers={"Retry-After": "600"})))) == 10
 
 
 @pytest.mark.parametrize("error, seconds", [

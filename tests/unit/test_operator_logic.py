@@ -14,14 +14,14 @@ from airflow.providers.dbt.cloud.hooks.dbt import DbtCloudJobRunStatus
 
 from include.dbt_cloud.hook import TransientDbtCloudError
 from include.dbt_cloud.operators import (
-    MAX_CAUSE_LENGTH,
+    _MAX_CAUSE_LENGTH,
     ResilientDbtCloudRunJobOperator,
-    cause_with_key,
-    first_try_since_clear,
-    is_rerun_of,
-    key_tag,
-    task_key,
-    task_keys,
+    _cause_with_key,
+    _first_try_since_clear,
+    _is_rerun_of,
+    _key_tag,
+    _task_key,
+    _task_keys,
 )
 
 SUCCESS, ERROR, CANCELLED = (DbtCloudJobRunStatus.SUCCESS.value, DbtCloudJobRunStatus.ERROR.value,
@@ -80,7 +80,7 @@ def operator(hook: FakeHook, retry_from_failure: bool = False, retries: int = 2)
 
 
 def cause_of(ctx: dict[str, Any], first_try: int = 1) -> str:
-    return key_tag(task_key("dag", ctx["ti"].run_id, "run", -1, first_try))
+    return _key_tag(_task_key("dag", ctx["ti"].run_id, "run", -1, first_try))
 
 
 @pytest.fixture(autouse=True)
@@ -91,31 +91,31 @@ def no_sleep(monkeypatch):
 # The key
 
 def test_the_key_is_the_same_for_every_retry_and_differs_per_task_instance_and_clear():
-    key = task_key("dag", "run", "task", -1, 1)
-    assert key == task_key("dag", "run", "task", -1, 1) and len(key) == 16
-    others = [task_key("dag2", "run", "task", -1, 1), task_key("dag", "run2", "task", -1, 1),
-              task_key("dag", "run", "task2", -1, 1), task_key("dag", "run", "task", 0, 1),
-              task_key("dag", "run", "task", -1, 4)]
+    key = _task_key("dag", "run", "task", -1, 1)
+    assert key == _task_key("dag", "run", "task", -1, 1) and len(key) == 16
+    others = [_task_key("dag2", "run", "task", -1, 1), _task_key("dag", "run2", "task", -1, 1),
+              _task_key("dag", "run", "task2", -1, 1), _task_key("dag", "run", "task", 0, 1),
+              _task_key("dag", "run", "task", -1, 4)]
     assert key not in others and len(set(others)) == len(others)
 
 
 @pytest.mark.parametrize("max_tries, retries, first_try", [(2, 2, 1), (5, 2, 4), (0, 0, 1), (3, 0, 4)])
 def test_the_first_try_since_the_last_clear(max_tries, retries, first_try):
     # A DAG run starts with max_tries = retries; a clear after 3 tries sets it to 3 + retries.
-    assert first_try_since_clear(max_tries, retries) == first_try
+    assert _first_try_since_clear(max_tries, retries) == first_try
 
 
 def test_a_cleared_task_knows_its_keys_before_the_clear():
-    key, earlier = task_keys(context(try_number=4, max_tries=5), retries=2)
-    assert key == task_key("dag", "manual__1", "run", -1, 4)
-    assert earlier == [task_key("dag", "manual__1", "run", -1, n) for n in (1, 2, 3)]
+    key, earlier = _task_keys(context(try_number=4, max_tries=5), retries=2)
+    assert key == _task_key("dag", "manual__1", "run", -1, 4)
+    assert earlier == [_task_key("dag", "manual__1", "run", -1, n) for n in (1, 2, 3)]
 
 
 def test_the_cause_keeps_its_key_within_dbt_clouds_limit():
-    key = task_key("dag", "run", "task", -1, 1)
-    cause = cause_with_key("x" * 400, key, context(run_id="r" * 300))
-    assert len(cause) <= MAX_CAUSE_LENGTH and cause.endswith(key_tag(key))
-    assert cause_with_key("Triggered.", key, context(try_number=2)) == f"Triggered. DAG run manual__1, try 2. {key_tag(key)}"
+    key = _task_key("dag", "run", "task", -1, 1)
+    cause = _cause_with_key("x" * 400, key, context(run_id="r" * 300))
+    assert len(cause) <= _MAX_CAUSE_LENGTH and cause.endswith(_key_tag(key))
+    assert _cause_with_key("Triggered.", key, context(try_number=2)) == f"Triggered. DAG run manual__1, try 2. {_key_tag(key)}"
 
 
 @pytest.mark.parametrize("candidate, expected", [
@@ -125,7 +125,7 @@ def test_the_cause_keeps_its_key_within_dbt_clouds_limit():
     (run(2, QUEUED, category="api"), False),
 ])
 def test_what_counts_as_the_rerun_of_a_failed_run(candidate, expected):
-    assert is_rerun_of(candidate, run(1, ERROR)) is expected
+    assert _is_rerun_of(candidate, run(1, ERROR)) is expected
 
 
 # Adoption (row O1)
@@ -202,7 +202,7 @@ def test_the_walk_stops_at_a_run_that_is_not_a_rerun():
     hook = FakeHook([run(6, RUNNING, "by hand", category="api"), run(5, ERROR, f"Triggered. {cause_of(ctx)}")])
 
     task = operator(hook, retry_from_failure=True)
-    assert task._latest_run_of_this_task(hook.runs, task_key("dag", "manual__1", "run", -1, 1))["id"] == 5
+    assert task._latest_run_of_this_task(hook.runs, _task_key("dag", "manual__1", "run", -1, 1))["id"] == 5
 
 
 def test_the_walk_does_not_follow_a_run_that_succeeded():
@@ -210,14 +210,14 @@ def test_the_walk_does_not_follow_a_run_that_succeeded():
     hook = FakeHook([run(6, RUNNING, retrying_run_id=5), run(5, SUCCESS, f"Triggered. {cause_of(ctx)}")])
 
     task = operator(hook, retry_from_failure=True)
-    assert task._latest_run_of_this_task(hook.runs, task_key("dag", "manual__1", "run", -1, 1))["id"] == 5
+    assert task._latest_run_of_this_task(hook.runs, _task_key("dag", "manual__1", "run", -1, 1))["id"] == 5
 
 
 def test_without_retry_from_failure_reruns_are_not_followed():
     ctx = context(try_number=2)
     runs = [run(6, RUNNING, retrying_run_id=5), run(5, ERROR, f"Triggered. {cause_of(ctx)}")]
 
-    assert operator(FakeHook(runs))._latest_run_of_this_task(runs, task_key("dag", "manual__1", "run", -1, 1))["id"] == 5
+    assert operator(FakeHook(runs))._latest_run_of_this_task(runs, _task_key("dag", "manual__1", "run", -1, 1))["id"] == 5
 
 
 # Runs of cleared tries (row O3)

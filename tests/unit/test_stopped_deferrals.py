@@ -8,8 +8,7 @@ import pytest
 from airflow.utils.state import TaskInstanceState
 
 from include.dbt_cloud.trigger import ResilientDbtCloudRunJobTrigger
-from include.dbt_cloud.stopped_deferrals import trigger_to_cancel
-from plugins.dbt_cloud_stopped_deferrals import DbtCloudStoppedDeferralsPlugin
+from plugins.dbt_cloud_stopped_deferrals import DbtCloudStoppedDeferralsPlugin, trigger_to_cancel
 
 FAILED, SUCCESS, UP_FOR_RETRY = TaskInstanceState.FAILED, TaskInstanceState.SUCCESS, TaskInstanceState.UP_FOR_RETRY
 

@@ -149,11 +149,17 @@ class AstroProject:
     def container(self, service: str) -> str:
         return self.compose("ps", "-a", "-q", service).stdout.strip()  # -a: a killed one too (compose v2)
 
-    # -- a crash of one service: SIGKILL, then start again (as `docker kill` / `docker start`) -----
+    # -- a crash of one service (SIGKILL) or its stop (SIGTERM), then start again --------------------
     def kill_service(self, service: str) -> str:
         container = self.container(service)
         docker("kill", container)
         return container
+
+    def stop_service(self, service: str, grace_seconds: int) -> subprocess.Popen:
+        """`docker stop` begun (SIGTERM, SIGKILL after grace_seconds), as a deploy or an autoscaler stops a
+        worker; wait() on it for the container to have exited."""
+        return subprocess.Popen(["docker", "stop", "--time", str(grace_seconds), self.container(service)],
+                                stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True)
 
     def start_service(self, service: str) -> None:
         docker("start", self.container(service), timeout=300)

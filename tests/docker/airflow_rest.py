@@ -1,4 +1,5 @@
-"""Airflow's REST API (v2) as the UI uses it: list DAGs, unpause, trigger, read runs, tasks and XComs."""
+"""Airflow's REST API (v2) as the UI uses it: list DAGs, unpause, trigger, read runs, tasks, XComs and jobs;
+mark a task failed, clear it."""
 
 from __future__ import annotations
 
@@ -72,6 +73,19 @@ class AirflowRest:
 
     def task_instance(self, dag_id: str, run_id: str, task_id: str) -> dict:
         return self._call("GET", f"/dags/{dag_id}/dagRuns/{run_id}/taskInstances/{task_id}")
+
+    def set_task_state(self, dag_id: str, run_id: str, task_id: str, state: str) -> None:
+        """What "Mark as failed / success" does."""
+        self._call("PATCH", f"/dags/{dag_id}/dagRuns/{run_id}/taskInstances/{task_id}", json={"new_state": state})
+
+    def clear_task(self, dag_id: str, run_id: str, task_id: str) -> None:
+        """What "Clear" does for one task of a DAG run."""
+        self._call("POST", f"/dags/{dag_id}/clearTaskInstances", json={
+            "dry_run": False, "task_ids": [task_id], "dag_run_id": run_id, "only_failed": False})
+
+    def jobs(self, job_type: str) -> list[dict]:
+        """Airflow's jobs of a type (SchedulerJob, TriggererJob), with their hostname and heartbeat."""
+        return self._call("GET", "/jobs", params={"job_type": job_type, "limit": 1000})["jobs"]
 
     def xcom(self, dag_id: str, run_id: str, task_id: str, key: str, map_index: int = -1) -> Any | None:
         resp = self.session.get(f"{self.api}/dags/{dag_id}/dagRuns/{run_id}/taskInstances/{task_id}/xcomEntries/{key}",

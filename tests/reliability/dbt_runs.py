@@ -23,11 +23,13 @@ def tag_of(dag_run, task_id: str, map_index: int = -1, first_try: int = 1) -> st
     return _key_tag(_task_key(dag_run.dag_id, dag_run.run_id, task_id, map_index, first_try))
 
 
-def runs_of_task(dbt_cloud, job_id: int, dag_id: str, dag_run_id: str, task_id: str) -> list[dict[str, Any]]:
-    """The job's runs that carry a task's key (never cleared), oldest first, with their trigger (cause)."""
-    tag = tag_of(SimpleNamespace(dag_id=dag_id, run_id=dag_run_id), task_id)
+def runs_of_task(dbt_cloud, job_id: int, dag_id: str, dag_run_id: str, task_id: str,
+                 first_tries: tuple[int, ...] = (1,)) -> list[dict[str, Any]]:
+    """The job's runs that carry a task's key (by default never cleared: its first try 1; a clear
+    begins a key of its own), oldest first, with their trigger (cause)."""
+    tags = [tag_of(SimpleNamespace(dag_id=dag_id, run_id=dag_run_id), task_id, first_try=first) for first in first_tries]
     runs = [dbt_cloud.run(run["id"]) for run in dbt_cloud.runs(job_id)]
-    return [run for run in runs if tag in run["trigger"]["cause"]]
+    return [run for run in runs if any(tag in run["trigger"]["cause"] for tag in tags)]
 
 
 def triggering_tasks(dag) -> list[str]:

@@ -3,11 +3,33 @@ and the summary line `make test-distributed` ends with."""
 
 from __future__ import annotations
 
+import os
+from pathlib import Path
+
 import pytest
 
 from tests.docker.distributed.outcomes import SCENARIOS, summary
-from tests.docker.stack import running_project
+from tests.docker.distributed.services import SCHEDULERS, TRIGGERERS, WORKERS
 from tests.docker.soak.test_container_kills import SYNTHETIC, SYNTHETIC_SECONDS
+from tests.docker.stack import running_project
+
+HERE = Path(__file__).resolve().parent
+# Every DAG by hand and `compose down` come after the scenarios, which run the synthetic job.
+LAST_FILE = "test_every_dag.py"
+# `make test` runs the short form (about 7 min): the worker kill, then every DAG; `make test-distributed`
+# and `make soak` (RELIABILITY_SOAK=1) run every scenario.
+SHORT_FORM = ("test_a_killed_worker_s_sync_task_reattaches_on_the_other_worker", LAST_FILE)
+
+
+def pytest_collection_modifyitems(config, items) -> None:
+    here = [i for i, item in enumerate(items) if item.path.parent == HERE]
+    ordered = sorted((items[i] for i in here), key=lambda item: item.path.name == LAST_FILE)
+    for i, item in zip(here, ordered):
+        items[i] = item
+    if os.environ.get("RELIABILITY_SOAK") != "1":
+        left_out = [item for item in ordered if item.name not in SHORT_FORM and item.path.name not in SHORT_FORM]
+        config.hook.pytest_deselected(items=left_out)
+        items[:] = [item for item in items if item not in left_out]
 
 
 def pytest_terminal_summary(terminalreporter) -> None:
@@ -32,3 +54,19 @@ def astro_project(base_images, project_env):
     with running_project(env_file=project_env, variant_template=CELERY_DISTRIBUTED_TEMPLATE,
                          extra_compose={"services": {"dbt-cloud-emulator": emulator}}) as project:
         yield project
+
+
+@pytest.fixture(scope="module")
+def emulator(dbt_cloud):
+    from dbt_cloud_emulator.pytest_plugin import EmulatorControl
+
+    return EmulatorControl(dbt_cloud.base, dbt_cloud.session.verify)
+
+
+@pytest.fixture
+def twins_started_again(astro_project):
+    """After a scenario that kills or stops a worker, triggerer or scheduler, each runs again, even if the
+    scenario failed before starting it: the next scenario needs its twins."""
+    yield
+    for service in (*WORKERS, *TRIGGERERS, *SCHEDULERS):
+        astro_project.start_service(service)  # `docker start` of a running container does nothing

@@ -63,7 +63,11 @@ class Underway:
 
 def start_runs(airflow: AirflowRest, dag_id: str) -> Underway:
     """Trigger the DAG; return once every run is triggered and every waiting task waits (a deferred one in a triggerer)."""
-    dag_run_id = airflow.trigger(dag_id)
+    return runs_underway(airflow, dag_id, airflow.trigger(dag_id))
+
+
+def runs_underway(airflow: AirflowRest, dag_id: str, dag_run_id: str) -> Underway:
+    """The DAG run once every run is triggered and every waiting task waits (a deferred one in a triggerer)."""
     runs = {task_id: int(wait_until(f"{dag_id}.{task_id}'s dbt Cloud run", lambda task_id=task_id: airflow.xcom(
         dag_id, dag_run_id, task_id, "job_run_id"), timeout=300, every=2)) for task_id in TRIGGERING[dag_id]}
     for task_id, state in WAITING[dag_id].items():

@@ -19,7 +19,7 @@ from local_runner import processes, stack
 from local_runner.airflow import components
 from local_runner.config import PROJECT_ROOT, LocalConfig
 
-LINKED = (".venv", "emulator", "include", "plugins", "airflow_settings.yaml")
+LINKED = (".venv", "emulator", "include", "plugins", "airflow_settings.yaml", "dbt_cloud_jobs.yml")
 BENCH_DAGS = PROJECT_ROOT / "bench" / "dags"
 
 

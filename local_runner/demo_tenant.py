@@ -53,7 +53,9 @@ def dag_settings_for(environ: Mapping[str, str], root: Path = ROOT) -> dict[str,
     airflow_settings.yaml gives it the emulator's compose host and no AIRFLOW_CONN_<conn id> variable
     replaces it. Otherwise (another connection id, a connection in .env, real dbt Cloud in
     airflow_settings.yaml) {}: no demo value reaches DAGs that talk to another dbt Cloud."""
-    conn_id = (environ.get("DBT_CLOUD_CONN_ID") or "dbt_cloud_default").strip()
+    from include.dbt_cloud.config import DbtCloudSettings  # the DAGs' own reading of the connection id
+
+    conn_id = DbtCloudSettings(environ).conn_id
     if f"AIRFLOW_CONN_{conn_id.upper()}" in environ:
         return {}
     connections = settings_file.load(root / "airflow_settings.yaml").connections

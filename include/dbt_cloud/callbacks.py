@@ -86,11 +86,12 @@ class DbtCloudFailureNotifier(BaseNotifier):
         from airflow.providers.smtp.notifications.smtp import SmtpNotifier
 
         failure = _find_run_failure(context)
+        if failure is None:
+            return
         recipients = Variable.get(self.alert_email_variable, default=None)
-        if failure is None or not recipients:
-            if failure is not None:
-                _logger.info("No failure mail sent: set the Airflow Variable %s (e.g. AIRFLOW_VAR_%s=you@example.com).",
-                             self.alert_email_variable, self.alert_email_variable.upper())
+        if not recipients:
+            _logger.info("No failure mail sent: set the Airflow Variable %s (e.g. AIRFLOW_VAR_%s=you@example.com).",
+                         self.alert_email_variable, self.alert_email_variable.upper())
             return
         ti = context["ti"]
         href = html.escape(failure.href)

@@ -3,7 +3,7 @@ the ids and tokens that tests, bench and local_runner use.
 
 tests/unit/test_demo_tenant.py checks them against the tenant file. The DAGs get the demo tenant's
 DBT_CLOUD_* settings from their launcher (`dag_settings_for`): local_runner under `make start`,
-docker_stack/airflow_local_settings.py under `astro dev start`, tests/conftest.py in the suite. The
+local_runner/airflow_local_settings.py under `astro dev start`, tests/conftest.py in the suite. The
 copyable package (include/dbt_cloud) knows nothing of them.
 """
 

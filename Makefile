@@ -55,7 +55,7 @@ bench: install
 	@$(VENV_PY) -m bench $(BENCH_ARGS)
 
 bench-docker: install
-	@$(VENV_PY) -m bench --only astro_path $(BENCH_ARGS)
+	@$(VENV_PY) -m bench --only astro_path,distributed $(BENCH_ARGS)
 
 clean: stop
 	rm -rf .state

@@ -30,11 +30,12 @@ from local_runner.demo_tenant import dag_settings  # noqa: E402
 
 os.environ.update({**dag_settings(), **os.environ})  # the DAGs run against the demo tenant of the bench's emulators
 
-from bench import (astro_path, bench_venv, capacity, emulator_throughput, machine, overhead,  # noqa: E402
-                   parse_cost, polling, report, start_cost)
+from bench import (astro_path, bench_venv, capacity, distributed, emulator_throughput, machine,  # noqa: E402
+                   overhead, parse_cost, polling, report, start_cost)
 from local_runner.config import PROJECT_ROOT  # noqa: E402
 
-SECTIONS = ("parse_cost", "emulator_throughput", "polling", "overhead", "capacity", "start_cost", "astro_path")
+SECTIONS = ("parse_cost", "emulator_throughput", "polling", "overhead", "capacity", "start_cost", "astro_path",
+            "distributed")
 
 
 def _ints(text: str) -> list[int]:
@@ -55,6 +56,7 @@ def section_runner(args: argparse.Namespace, work: Path, py_spy: Path | None):
                                          plateau_seconds=4 if quick else 20),
         "start_cost": lambda: start_cost.run(work / "start", quick=quick),
         "astro_path": lambda: astro_path.run(work / "astro", quick=quick),
+        "distributed": lambda: distributed.run(work / "distributed", quick=quick),
     }
 
 

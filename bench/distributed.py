@@ -126,7 +126,7 @@ def _starts_round(project, airflow: AirflowRest, emulator, dbt_cloud, workers: i
     dag_run_ids = [airflow.trigger(DEFERRABLE) for _ in range(DAG_RUNS)]
 
     def started() -> list[dict] | None:
-        tis = [ti for ti in airflow.task_instances(DEFERRABLE, "~") if ti["dag_run_id"] in dag_run_ids]
+        tis = [ti for run_id in dag_run_ids for ti in airflow.task_instances(DEFERRABLE, run_id)]
         done = [ti for ti in tis if STARTED.get(ti["task_id"]) == ti["state"]]
         return done if len(done) == DAG_RUNS * len(STARTED) else None
 

@@ -205,10 +205,11 @@ def distributed(measured: dict) -> list[str]:
              f"{measured.get('load_average_before')} before, {measured.get('load_average_after')} after)", ""]
     lines += _table(["round", "workers", "tasks started", "s (first queued -> last running)", "tasks started/s",
                      "queued -> running p50 / max s", "tasks per worker", "load average before"],
-                    [[i + 1, r["workers"], r["tasks"], r["seconds"], r["tasks_started_per_s"],
+                    [[label, r["workers"], r["tasks"], r["seconds"], r["tasks_started_per_s"],
                       f"{r['queued_to_running_s']['p50']} / {r['queued_to_running_s']['max']}",
                       ", ".join(f"{w} {n}" for w, n in r["tasks_per_worker"].items()), r["load_average_before"]]
-                     for i, r in enumerate(starts["rounds"])])
+                     for label, r in [("warm-up (not counted)", starts["warm_up"]),
+                                      *((i + 1, r) for i, r in enumerate(starts["rounds"]))]])
     means = starts["tasks_started_per_s_mean"]
     lines += ["", f"Tasks started per second, mean of the rounds: {means}; two workers / one: **{starts['two_over_one']}**.", ""]
     lines += [f"`docker kill` of the worker running {kill['samples']} sync tasks ({len(kill['kills'])} kills), seconds "

@@ -23,7 +23,6 @@ the end), the DAGs running the emulator's synthetic job, whose runs wait until r
 
 from __future__ import annotations
 
-import os
 import statistics
 import sys
 import time
@@ -31,6 +30,7 @@ from datetime import datetime
 from pathlib import Path
 from types import SimpleNamespace
 
+from bench.machine import load_average
 from docker_stack.airflow_settings import token
 from docker_stack.base_images import ensure_base_images
 from docker_stack.engine import DockerEngine, DockerUnavailable, docker
@@ -58,10 +58,6 @@ FINISH_TIMEOUT = 600
 WORKER_READY_TIMEOUT = 180
 QUICK_REASON = ("left out of --quick: it builds and starts the distributed Docker stack (minutes); "
                 "`python -m bench --only distributed` runs it")
-
-
-def _load() -> list[float]:
-    return [round(x, 2) for x in os.getloadavg()]
 
 
 def _epoch(timestamp: str) -> float:
@@ -122,7 +118,7 @@ def _runs_per_task(dbt_cloud, dag_run_ids: list[str], before: set[int]) -> dict[
 
 def _starts_round(project, airflow: AirflowRest, emulator, dbt_cloud, workers: int) -> dict:
     _run_workers(project, WORKERS[:workers])
-    load = _load()
+    load = load_average()
     before = {run["id"] for run in dbt_cloud.runs(SYNTHETIC)}
     dag_run_ids = [airflow.trigger(DEFERRABLE) for _ in range(DAG_RUNS)]
 
@@ -137,7 +133,7 @@ def _starts_round(project, airflow: AirflowRest, emulator, dbt_cloud, workers: i
     last_start = max(_epoch(ti["start_date"]) for ti in tis)
     waits = [_epoch(ti["start_date"]) - _epoch(ti["queued_when"]) for ti in tis]
     hosts = sorted(service_of(project, ti["hostname"], WORKERS) for ti in tis)
-    load_after = _load()
+    load_after = load_average()
 
     released = _release(emulator, DAG_RUNS * len(TRIGGERING[DEFERRABLE]))
     states = {run_id: airflow.wait_finished({DEFERRABLE: run_id}, FINISH_TIMEOUT)[DEFERRABLE] for run_id in dag_run_ids}
@@ -160,7 +156,7 @@ def _kill(project, airflow: AirflowRest, emulator, dbt_cloud, killed: str) -> di
     underway = [runs_underway(airflow, SYNC, dag_run_id) for dag_run_id in
                 [airflow.trigger(SYNC) for _ in range(TASKS_PER_KILL)]]
     _run_workers(project, WORKERS)
-    load = _load()
+    load = load_average()
     [task_id] = TRIGGERING[SYNC]
     first = {run.dag_run_id: airflow.task_instance(SYNC, run.dag_run_id, task_id) for run in underway}
     if hosts := {service_of(project, ti["hostname"], WORKERS) for ti in first.values()} - {killed}:

@@ -117,11 +117,13 @@ def main(argv: list[str] | None = None) -> int:
     whole_run = {"wall_seconds": round(time.monotonic() - began, 1), "sections": chosen,
                  "load_average_at_end": [round(x, 2) for x in os.getloadavg()],
                  "finished_at": datetime.now(timezone.utc).strftime("%Y-%m-%d %H:%M UTC")}
-    if not set(SECTIONS) - set(report.DOCKER_SECTIONS) <= set(chosen):  # not all of make bench's sections
-        # A partial run re-measures some sections: the table keeps the others' files and the full run's wall time.
-        for name in set(SECTIONS) - set(chosen):
-            if (args.results_dir / f"{name}.json").exists():
-                results[name] = json.loads((args.results_dir / f"{name}.json").read_text())
+    partial = not set(SECTIONS) - set(report.DOCKER_SECTIONS) <= set(chosen)  # not all of make bench's sections
+    # The table keeps the last results of the sections not run: make bench-docker's after a make bench, every
+    # other section's after a partial run (which also keeps the full run's wall time).
+    for name in set(SECTIONS if partial else report.DOCKER_SECTIONS) - set(chosen):
+        if (args.results_dir / f"{name}.json").exists():
+            results[name] = json.loads((args.results_dir / f"{name}.json").read_text())
+    if partial:
         earlier = args.results_dir / "machine.json"
         whole_run = json.loads(earlier.read_text()) if earlier.exists() else {}
         whole_run["rerun_sections"] = chosen

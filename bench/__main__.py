@@ -48,12 +48,12 @@ def section_runner(args: argparse.Namespace, work: Path, py_spy: Path | None):
         "parse_cost": lambda: parse_cost.run(repeats=2 if quick else 5),
         "emulator_throughput": lambda: emulator_throughput.run(work / "throughput", [1, 10, 100], 1.0 if quick else 10.0,
                                                                None if quick else py_spy),
-        "polling": lambda: polling.run(work / "polling", [3] if quick else [1000, 5000, 10000], quick=quick),
+        "polling": lambda: polling.run(work / "polling", quick=quick),
         "overhead": lambda: overhead.run(work / "overhead", [3.0] if quick else overhead.long_job_lengths(3),
                                          demo_job=not quick, interval_cap=2 if quick else None),
         "capacity": lambda: capacity.run(work / "capacity", args.capacity_ns or ([3] if quick else [50, 200, 500, 1000]),
-                                         parallelism=args.parallelism or (3 if quick else 8),
-                                         plateau_seconds=4 if quick else 20),
+                                         parallelism=args.parallelism or (3 if quick else 16),
+                                         plateau_seconds=4 if quick else 10),
         "start_cost": lambda: start_cost.run(work / "start", quick=quick),
         "astro_path": lambda: astro_path.run(work / "astro", quick=quick),
         "distributed": lambda: distributed.run(work / "distributed", quick=quick),
@@ -72,7 +72,7 @@ def main(argv: list[str] | None = None) -> int:
                         help="scratch folder for logs and state (default .state/bench/<time>)")
     parser.add_argument("--capacity-ns", type=_ints, default=None, help="deferrable stages, default 50,200,500,1000")
     parser.add_argument("--parallelism", type=int, default=None,
-                        help="LocalExecutor parallelism of the capacity stack (default 8; 3 with --quick)")
+                        help="LocalExecutor parallelism of the capacity stack (default 16; 3 with --quick)")
     args = parser.parse_args(argv)
     if args.only is None:
         args.only = [name for name in SECTIONS if args.quick or name not in report.DOCKER_SECTIONS]

@@ -8,8 +8,9 @@ template's deferrable settings (dags/dbt_cloud_deferrable.py; dag.test() runs th
 Two jobs, same modes, same bench run:
 - the demo job 111 (real dbt build, ~15 s), the three modes one after another on one emulator
   (one run slot: a dbt run must not queue behind another mode's);
-- the synthetic job 999 (steps only wait) set to last just over 60 s, after one earlier run of the same
-  length (a deployed job has a history, which the status board reads). A sync poller's delay after
+- the synthetic job 999 (steps only wait) set to last just over 60 s, in the template's modes after one
+  earlier run of the same length (a deployed job has a history, which the status board reads; the
+  provider's mode reads none and starts at once). A sync poller's delay after
   the run ends depends on where the run's end falls between two polls, so each mode runs it at
   `long_seconds` lengths spread evenly over the template's 6 s poll interval (one emulator per
   length, all modes at once; the synthetic job takes no run slot) and the mean is reported.
@@ -96,10 +97,14 @@ def measured(result: dict, emulator: emulators.BenchEmulator) -> dict:
 def _long_job_mode(where: Path, template_home: Path, seconds: float, mode: str, interval_cap: float | None) -> list[dict]:
     with emulators.running(where / "emulator", synthetic_seconds=seconds) as emulator:
         # The job ran before, as a deployed job has (the status board reads how long its runs took): one run
-        # of the same length, ended before the measured one starts.
-        emulator.control("POST", "synthetic/runs", json={"job_id": SYNTHETIC_JOB_ID, "count": 1, "seconds": seconds})
+        # of the same length, ended before the measured one starts. The provider reads no history: its mode
+        # starts at once (so the section takes one run length less).
+        not_before = 0.0
+        if MODE_SOURCES[mode] is not None:
+            emulator.control("POST", "synthetic/runs", json={"job_id": SYNTHETIC_JOB_ID, "count": 1, "seconds": seconds})
+            not_before = time.time() + seconds + 1
         results = run_worker(where, template_home, emulator, [{"mode": mode, "job_id": SYNTHETIC_JOB_ID}], interval_cap,
-                             not_before=time.time() + seconds + 1)
+                             not_before=not_before)
         return [measured(result, emulator) for result in results]
 
 

@@ -17,7 +17,7 @@ help:
 	@echo "make test-distributed  the distributed stack (CeleryExecutor, two workers, schedulers and triggerers): workers, triggerers and schedulers killed or stopped and tasks stopped mid-run, then every DAG (about 15 min; make test runs the worker kill and every DAG)"
 	@echo "make soak     long reliability runs (about 35 min): 30 DAG runs under faults, a running stack killed / marked failed / cleared, a token grep after every DAG, Docker containers killed mid-run"
 	@echo "make bench    run the benchmarks without Docker and write bench/results/"
-	@echo "make bench-docker  the Docker benchmarks: the Astro path in a private Docker engine (about 10 min)"
+	@echo "make bench-docker  the Docker benchmarks: the Astro path in a private Docker engine, then task starts on one Celery worker against two and a killed worker's tasks re-attached (about 23 min)"
 	@echo "make jobs-plan   show what jobs-sync would change: dbt_cloud_jobs.yml against .env's connection (the emulator by default)"
 	@echo "make jobs-sync   create/update/delete the jobs of dbt_cloud_jobs.yml in that account (dbt-jobs-as-code)"
 	@echo "make clean    stop, then delete local state (.state/: metadata DB, logs, certificates, runs)"
@@ -55,7 +55,7 @@ bench: install
 	@$(VENV_PY) -m bench $(BENCH_ARGS)
 
 bench-docker: install
-	@$(VENV_PY) -m bench --only astro_path $(BENCH_ARGS)
+	@$(VENV_PY) -m bench --only astro_path,distributed $(BENCH_ARGS)
 
 clean: stop
 	rm -rf .state

@@ -30,11 +30,12 @@ from local_runner.demo_tenant import dag_settings  # noqa: E402
 
 os.environ.update({**dag_settings(), **os.environ})  # the DAGs run against the demo tenant of the bench's emulators
 
-from bench import (astro_path, bench_venv, capacity, emulator_throughput, machine, overhead,  # noqa: E402
-                   parse_cost, polling, report, start_cost)
+from bench import (astro_path, bench_venv, capacity, distributed, emulator_throughput, machine,  # noqa: E402
+                   overhead, parse_cost, polling, report, start_cost)
 from local_runner.config import PROJECT_ROOT  # noqa: E402
 
-SECTIONS = ("parse_cost", "emulator_throughput", "polling", "overhead", "capacity", "start_cost", "astro_path")
+SECTIONS = ("parse_cost", "emulator_throughput", "polling", "overhead", "capacity", "start_cost", "astro_path",
+            "distributed")
 
 
 def _ints(text: str) -> list[int]:
@@ -55,6 +56,7 @@ def section_runner(args: argparse.Namespace, work: Path, py_spy: Path | None):
                                          plateau_seconds=4 if quick else 10),
         "start_cost": lambda: start_cost.run(work / "start", quick=quick),
         "astro_path": lambda: astro_path.run(work / "astro", quick=quick),
+        "distributed": lambda: distributed.run(work / "distributed", quick=quick),
     }
 
 
@@ -115,11 +117,13 @@ def main(argv: list[str] | None = None) -> int:
     whole_run = {"wall_seconds": round(time.monotonic() - began, 1), "sections": chosen,
                  "load_average_at_end": [round(x, 2) for x in os.getloadavg()],
                  "finished_at": datetime.now(timezone.utc).strftime("%Y-%m-%d %H:%M UTC")}
-    if not set(SECTIONS) - set(report.DOCKER_SECTIONS) <= set(chosen):  # not all of make bench's sections
-        # A partial run re-measures some sections: the table keeps the others' files and the full run's wall time.
-        for name in set(SECTIONS) - set(chosen):
-            if (args.results_dir / f"{name}.json").exists():
-                results[name] = json.loads((args.results_dir / f"{name}.json").read_text())
+    partial = not set(SECTIONS) - set(report.DOCKER_SECTIONS) <= set(chosen)  # not all of make bench's sections
+    # The table keeps the last results of the sections not run: make bench-docker's after a make bench, every
+    # other section's after a partial run (which also keeps the full run's wall time).
+    for name in set(SECTIONS if partial else report.DOCKER_SECTIONS) - set(chosen):
+        if (args.results_dir / f"{name}.json").exists():
+            results[name] = json.loads((args.results_dir / f"{name}.json").read_text())
+    if partial:
         earlier = args.results_dir / "machine.json"
         whole_run = json.loads(earlier.read_text()) if earlier.exists() else {}
         whole_run["rerun_sections"] = chosen

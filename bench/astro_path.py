@@ -19,7 +19,6 @@ airflow_settings.yaml is applied after each start, as the CLI does, and timed ap
 
 from __future__ import annotations
 
-import os
 import statistics
 import time
 import uuid
@@ -27,6 +26,7 @@ from datetime import datetime
 from pathlib import Path
 
 from bench import local_stack, private_docker
+from bench.machine import load_average
 from docker_stack.airflow_settings import token
 from docker_stack.astro_dev import AstroProject
 from docker_stack.base_images import BASE_IMAGES, DEBIAN_BASE, PYTHON, RUNTIME, ensure_base_images
@@ -51,17 +51,13 @@ def _since(started: float) -> float:
     return round(time.monotonic() - started, 1)
 
 
-def _load() -> list[float]:
-    return [round(x, 2) for x in os.getloadavg()]
-
-
 def _epoch(timestamp: str) -> float:
     return datetime.fromisoformat(timestamp).timestamp()
 
 
 def _start(project: AstroProject, build: bool = True) -> dict:
     """Build (the CLI builds on every start), up, wait for health, apply the settings: seconds of each."""
-    phases, load = {}, _load()
+    phases, load = {}, load_average()
     started = time.monotonic()
     if build:
         project.build()
@@ -127,7 +123,7 @@ def _docker_path(where: Path, engine: private_docker.PrivateDocker) -> dict:
     project = AstroProject(name=f"astrobench{uuid.uuid4().hex[:8]}", api_server_port=free_port(),
                            postgres_port=free_port(), emulator_port=free_port(), emulator_web_port=free_port())
     try:
-        load, started = _load(), time.monotonic()
+        load, started = load_average(), time.monotonic()
         base_images = ensure_base_images()
         base_seconds = _since(started)
         cold = _start(project)
@@ -171,7 +167,7 @@ def run(where: Path, quick: bool = False) -> dict:
                                  **engine.cleanup}
     if not engine.cleanup["stopped_cleanly"]:
         raise RuntimeError(f"the private Docker engine did not clean up: {engine.cleanup['problems']}")
-    local_load = _load()
+    local_load = load_average()
     docker_job, local_job = _summary(measured.pop("docker_runs")), _summary(_local_runs(where / "local"))
     local_job["load_average_before"] = local_load
     return {

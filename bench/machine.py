@@ -15,7 +15,12 @@ def describe() -> dict:
     kib = next((int(line.split()[1]) for line in meminfo.splitlines() if line.startswith("MemTotal:")), 0)
     return {"cpu_model": model, "cores": os.cpu_count(), "ram_gib": round(kib / 2**20, 1),
             "python": platform.python_version(), "os": f"{platform.system()} {platform.release()}",
-            "load_average_at_start": [round(x, 2) for x in os.getloadavg()]}
+            "load_average_at_start": load_average()}
+
+
+def load_average() -> list[float]:
+    """The 1, 5 and 15 min load averages, as every section records them around what it measures."""
+    return [round(x, 2) for x in os.getloadavg()]
 
 
 def one_line(machine: dict) -> str:

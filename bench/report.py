@@ -8,7 +8,7 @@ from bench.polling import line as polling_line
 # The sections of a full run whose machine.json does not list them (runs before the Astro path).
 EARLIER_SECTIONS = ("parse_cost", "emulator_throughput", "overhead", "capacity", "start_cost")
 # In Docker, each its own stack from images up: `make bench-docker` runs them, not `make bench`.
-DOCKER_SECTIONS = ("astro_path",)
+DOCKER_SECTIONS = ("astro_path", "distributed")
 MODE_NAMES = {"provider_defaults": "provider defaults", "template_sync": "template sync",
               "template_deferrable": "template deferrable"}
 
@@ -158,6 +158,7 @@ def markdown(results: dict) -> str:
                           level["server_cpu_share"]] for level in throughput["levels"]])
         lines.append("")
     lines += astro_path(results.get("astro_path", {}))
+    lines += distributed(results.get("distributed", {}))
     failed = [name for name, value in results.items() if isinstance(value, dict) and "error" in value and name != "emulator_throughput"]
     if failed:
         lines += [f"Sections that failed: {', '.join(failed)} (see their JSON files)", ""]
@@ -190,3 +191,32 @@ def astro_path(astro: dict) -> list[str]:
     lines += ["`dbt_cloud_run_job` triggered through the REST API, runs one after another (means):", "",
               *_table(["mode", "runs", "task s", "dbt run s", "task / dbt run (min-max)"], rows), ""]
     return lines
+
+
+def distributed(measured: dict) -> list[str]:
+    """Section 7: task starts with two Celery workers against one; a killed worker's sync task re-attached."""
+    if "not_run" in measured:
+        return [f"**7. Distributed**: not run: {measured['not_run']}", ""]
+    if "task_starts" not in measured:
+        return []
+    starts, kill = measured["task_starts"], measured["worker_kill"]
+    lines = [f"**7. Distributed** (celery-distributed.compose.yml: CeleryExecutor, workers of concurrency 8, two "
+             f"schedulers, two triggerers; measured {measured.get('measured_at')}, load average "
+             f"{measured.get('load_average_before')} before, {measured.get('load_average_after')} after)", ""]
+    lines += _table(["round", "workers", "tasks started", "s (first queued -> last running)", "tasks started/s",
+                     "queued -> running p50 / max s", "tasks per worker", "load average before"],
+                    [[label, r["workers"], r["tasks"], r["seconds"], r["tasks_started_per_s"],
+                      f"{r['queued_to_running_s']['p50']} / {r['queued_to_running_s']['max']}",
+                      ", ".join(f"{w} {n}" for w, n in r["tasks_per_worker"].items()), r["load_average_before"]]
+                     for label, r in [("warm-up (not counted)", starts["warm_up"]),
+                                      *((i + 1, r) for i, r in enumerate(starts["rounds"]))]])
+    means = starts["tasks_started_per_s_mean"]
+    lines += ["", f"Tasks started per second, mean of the rounds: {means}; two workers / one: **{starts['two_over_one']}**.", ""]
+    lines += [f"`docker kill` of the worker running {kill['samples']} sync tasks ({len(kill['kills'])} kills), seconds "
+              "from the kill:", ""]
+    lines += _table(["", "p50 s", "max s"],
+                    [[label, kill[key]["p50"], kill[key]["max"]] for key, label in (
+                        ("try_failed_s", "try failed (heartbeat timeout)"),
+                        ("next_try_running_s", "next try running on the other worker"),
+                        ("reattached_s", "next try re-attached to the same dbt Cloud run"))])
+    return lines + [""]

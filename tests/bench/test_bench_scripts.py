@@ -79,5 +79,6 @@ def test_table_names_the_machine(quick_results):
     assert f"{cores} cores" in table and "Python" in table and "**Goals**" in table
 
 
-def test_astro_path_is_left_out_of_quick_and_says_why(quick_results):
-    assert "--quick" in section(quick_results, "astro_path")["not_run"]
+@pytest.mark.parametrize("name", ["astro_path", "distributed"])  # bench.report.DOCKER_SECTIONS
+def test_docker_sections_are_left_out_of_quick_and_say_why(quick_results, name):
+    assert "--quick" in section(quick_results, name)["not_run"]

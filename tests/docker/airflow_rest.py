@@ -1,4 +1,4 @@
-"""Airflow's REST API (v2) as the UI uses it: list DAGs, unpause, trigger, read runs, tasks, XComs and jobs;
+"""Airflow's REST API (v2) as the UI uses it: list DAGs, unpause, trigger, read runs, tasks, tries, XComs and jobs;
 mark a task failed, clear it."""
 
 from __future__ import annotations
@@ -73,6 +73,10 @@ class AirflowRest:
 
     def task_instance(self, dag_id: str, run_id: str, task_id: str) -> dict:
         return self._call("GET", f"/dags/{dag_id}/dagRuns/{run_id}/taskInstances/{task_id}")
+
+    def task_tries(self, dag_id: str, run_id: str, task_id: str) -> list[dict]:
+        """Each try of the task so far (try_number, state, hostname, start and end dates)."""
+        return self._call("GET", f"/dags/{dag_id}/dagRuns/{run_id}/taskInstances/{task_id}/tries")["task_instances"]
 
     def set_task_state(self, dag_id: str, run_id: str, task_id: str, state: str) -> None:
         """What "Mark as failed / success" does."""

@@ -9,9 +9,7 @@ from pathlib import Path
 import pytest
 
 from tests.docker.distributed.outcomes import SCENARIOS, summary
-from tests.docker.distributed.services import SCHEDULERS, TRIGGERERS, WORKERS
-from tests.docker.soak.test_container_kills import SYNTHETIC, SYNTHETIC_SECONDS
-from tests.docker.stack import running_project
+from tests.docker.distributed.services import SCHEDULERS, TRIGGERERS, WORKERS, running_distributed_stack
 
 HERE = Path(__file__).resolve().parent
 # Every DAG by hand and `compose down` come after the scenarios, which run the synthetic job.
@@ -40,19 +38,13 @@ def pytest_terminal_summary(terminalreporter) -> None:
 
 @pytest.fixture(scope="package")
 def project_env(tmp_path_factory):
-    """The user's .env: the synthetic job for the scenarios (runs held until released)."""
-    env_file = tmp_path_factory.mktemp("distributed") / ".env"
-    env_file.write_text(f"DBT_CLOUD_JOB_ID={SYNTHETIC}\n")
-    return env_file
+    """The user's .env (the synthetic job for the scenarios; test_every_dag.py empties it)."""
+    return tmp_path_factory.mktemp("distributed") / ".env"
 
 
 @pytest.fixture(scope="package")
 def astro_project(base_images, project_env):
-    from docker_stack.astro_dev import CELERY_DISTRIBUTED_TEMPLATE
-
-    emulator = {"environment": {"DBT_CLOUD_EMULATOR_SYNTHETIC_SECONDS": str(SYNTHETIC_SECONDS)}}
-    with running_project(env_file=project_env, variant_template=CELERY_DISTRIBUTED_TEMPLATE,
-                         extra_compose={"services": {"dbt-cloud-emulator": emulator}}) as project:
+    with running_distributed_stack(project_env) as project:
         yield project
 
 

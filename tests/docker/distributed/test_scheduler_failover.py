@@ -16,9 +16,8 @@ import pytest
 from tests.docker.distributed.outcomes import scenario
 from tests.docker.distributed.services import SCHEDULERS
 from tests.docker.report import LINES as REPORT
-from tests.docker.soak.test_container_kills import (DEFERRABLE, SYNC, TRIGGERING, described, release_running_runs,
-                                                    start_runs, task_runs)
-from tests.polling import SUCCESS
+from tests.docker.soak.test_container_kills import (DEFERRABLE, SYNC, TRIGGERING, one_successful_run_per_task,
+                                                    release_running_runs, start_runs)
 
 pytestmark = pytest.mark.usefixtures("twins_started_again")
 
@@ -47,14 +46,7 @@ def test_a_killed_scheduler_s_work_goes_on_with_the_other(astro_project, airflow
                   for run in underway}
         astro_project.start_service(KILLED)
 
-        problems, runs_seen = [], []
-        for run in underway:
-            for task_id in TRIGGERING[run.dag_id]:
-                found = task_runs(dbt_cloud, run, task_id)
-                runs_seen.append(f"{run.dag_id}.{task_id} {described(found)}")
-                if [(r["id"], r["status"]) for r in found] != [(run.runs[task_id], SUCCESS)]:
-                    problems.append(f"{run.dag_run_id} {task_id}: expected run #{run.runs[task_id]} alone, succeeded: "
-                                    f"{described(found)}")
+        runs_seen, problems = one_successful_run_per_task(dbt_cloud, underway)
         ended = tries_of(airflow, underway)
         if set(states.values()) != {"success"} or {state for state, _ in ended.values()} != {"success"}:
             problems.append(f"DAG runs {states}; tasks (state, try): {ended}")

@@ -88,6 +88,20 @@ def task_runs(dbt_cloud, underway: Underway, task_id: str) -> list[dict]:
     return runs_of_task(dbt_cloud, SYNTHETIC, underway.dag_id, underway.dag_run_id, task_id)
 
 
+def one_successful_run_per_task(dbt_cloud, underway: list[Underway]) -> tuple[list[str], list[str]]:
+    """Each triggering task's runs in the emulator, described, and a problem for each task whose runs are
+    not the run its first try started, alone and ended in success."""
+    seen, problems = [], []
+    for run in underway:
+        for task_id in TRIGGERING[run.dag_id]:
+            found = task_runs(dbt_cloud, run, task_id)
+            seen.append(f"{run.dag_id}.{task_id}: {described(found)}")
+            if [(r["id"], r["status"]) for r in found] != [(run.runs[task_id], SUCCESS)]:
+                problems.append(f"{run.dag_id}.{task_id} ({run.dag_run_id}): expected run #{run.runs[task_id]} alone, "
+                                f"succeeded: {described(found)}")
+    return seen, problems
+
+
 def kill_and_start(astro_project, service: str) -> float:
     """`docker kill` the service's container, then `docker start` it; returns when it was killed (monotonic)."""
     killed = time.monotonic()
@@ -159,18 +173,13 @@ def test_a_killed_scheduler_restarted_retries_its_task_which_reattaches_to_its_r
 def test_released_runs_end_in_success_and_so_do_their_tasks_one_run_each(airflow, dbt_cloud, emulator, underway):
     released = release_running_runs(emulator, expected=sum(map(len, TRIGGERING.values())))
     states = airflow.wait_finished({dag_id: run.dag_run_id for dag_id, run in underway.items()}, timeout=300)
-    lines, problems = [], []
+    lines, problems = one_successful_run_per_task(dbt_cloud, list(underway.values()))
     for dag_id, run in underway.items():
-        for task_id in TRIGGERING[dag_id]:
-            found = task_runs(dbt_cloud, run, task_id)
-            lines.append(f"  {dag_id}.{task_id}: {described(found)}")
-            if [(r["id"], r["status"]) for r in found] != [(run.runs[task_id], SUCCESS)]:
-                problems.append(f"{dag_id}.{task_id}: expected run #{run.runs[task_id]} alone, succeeded: {described(found)}")
         task_states = {ti["task_id"]: ti["state"] for ti in airflow.task_instances(dag_id, run.dag_run_id)}
         if states[dag_id] != "success" or set(task_states.values()) != {"success"}:
             problems.append(f"{dag_id} ended {states[dag_id]}: {task_states}")
     REPORT.append(f"released {released['released']} waiting runs in success: DAG runs {states}")
-    REPORT.extend(lines)
+    REPORT.extend(f"  {line}" for line in lines)
     assert not problems, "\n".join(problems)
 
 
